@@ -1,0 +1,121 @@
+/*
+ * app.c - the firmware shell's main loop: answer protocol requests by moving
+ * bytes in and out of the model's tensors and running inferences.
+ *
+ * Runtime-independent: the model (builtin or tflm) sits behind hx_model.h.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "hx_config.h"
+#include "hx_model.h"
+#include "hx_proto.h"
+
+void hx_uart_init(void);
+uint32_t hx_counter_read(void);
+const char *hx_counter_kind(void);
+
+static uint32_t last_count;
+static uint32_t invokes;
+
+/* Without a cycle counter the shell reports 0 and says so in the handshake. */
+__attribute__((weak)) uint32_t hx_counter_read(void) { return 0; }
+__attribute__((weak)) const char *hx_counter_kind(void) { return "none"; }
+
+static void reply_info(const hx_frame *req) {
+  static char text[HX_MAX_PAYLOAD];
+  uint16_t pos = 0;
+  hx_kv_u32(text, &pos, sizeof text, "proto", HX_PROTO_VERSION);
+  hx_kv_str(text, &pos, sizeof text, "build_id", HX_BUILD_ID);
+  hx_kv_str(text, &pos, sizeof text, "target", HX_TARGET_NAME);
+  hx_kv_str(text, &pos, sizeof text, "cpu", HX_CPU_NAME);
+  hx_kv_u32(text, &pos, sizeof text, "clock_hz", HX_CLOCK_HZ);
+  hx_kv_str(text, &pos, sizeof text, "counter", hx_counter_kind());
+  hx_kv_u32(text, &pos, sizeof text, "inputs", hx_model_num_inputs);
+  hx_kv_u32(text, &pos, sizeof text, "outputs", hx_model_num_outputs);
+  uint16_t n = (uint16_t)strlen(hx_model_info);
+  if (pos + n <= sizeof text) {
+    memcpy(text + pos, hx_model_info, n);
+    pos = (uint16_t)(pos + n);
+  }
+  hx_proto_reply(req, HX_T_INFO, (const uint8_t *)text, pos);
+}
+
+/* Checks index/offset/length against an io table; replies with an error if bad. */
+static const hx_io *io_span(const hx_frame *req, const hx_io *table, uint32_t count,
+                            uint32_t index, uint32_t offset, uint32_t len) {
+  if (index >= count) {
+    hx_proto_error(req, HX_ERR_BAD_INDEX, "no such tensor");
+    return 0;
+  }
+  const hx_io *io = &table[index];
+  if (offset > io->size || len > io->size - offset) {
+    hx_proto_error(req, HX_ERR_RANGE, "beyond the tensor");
+    return 0;
+  }
+  return io;
+}
+
+static void write_input(const hx_frame *req) {
+  if (req->len < 5) {
+    hx_proto_error(req, HX_ERR_BAD_REQUEST, "short WRITE_INPUT");
+    return;
+  }
+  uint32_t offset = hx_get_u32(req->payload + 1);
+  uint32_t len = req->len - 5u;
+  const hx_io *io =
+      io_span(req, hx_model_inputs, hx_model_num_inputs, req->payload[0], offset, len);
+  if (io) {
+    memcpy(io->data + offset, req->payload + 5, len);
+    hx_proto_ack(req, HX_OK);
+  }
+}
+
+static void invoke(const hx_frame *req) {
+  uint32_t start = hx_counter_read();
+  int status = hx_model_invoke();
+  last_count = hx_counter_read() - start;
+  invokes++;
+  hx_proto_invoked(req, status == 0 ? HX_OK : HX_ERR_INVOKE, last_count);
+}
+
+static void read_output(const hx_frame *req) {
+  if (req->len < 7) {
+    hx_proto_error(req, HX_ERR_BAD_REQUEST, "short READ_OUTPUT");
+    return;
+  }
+  uint32_t offset = hx_get_u32(req->payload + 1);
+  uint32_t len = hx_get_u16(req->payload + 5);
+  const hx_io *io =
+      io_span(req, hx_model_outputs, hx_model_num_outputs, req->payload[0], offset, len);
+  if (io) hx_proto_reply(req, HX_T_OUTPUT_DATA, io->data + offset, (uint16_t)len);
+}
+
+static void stats(const hx_frame *req) {
+  static char text[512];
+  uint16_t pos = 0;
+  hx_kv_u32(text, &pos, sizeof text, "invokes", invokes);
+  hx_kv_u32(text, &pos, sizeof text, "last_count", last_count);
+  hx_proto_stats_kv(text, &pos, sizeof text);
+  hx_proto_reply(req, HX_T_STATS_DATA, (const uint8_t *)text, pos);
+}
+
+void hx_app_handle(const hx_frame *req) {
+  switch (req->type) {
+    case HX_T_HELLO: reply_info(req); break;
+    case HX_T_WRITE_INPUT: write_input(req); break;
+    case HX_T_INVOKE: invoke(req); break;
+    case HX_T_READ_OUTPUT: read_output(req); break;
+    case HX_T_STATS: stats(req); break;
+    default: hx_proto_error(req, HX_ERR_UNKNOWN_TYPE, "request not handled"); break;
+  }
+}
+
+int main(void) {
+  hx_uart_init();
+  hx_proto_init();
+  hx_proto_log("harness firmware up: " HX_TARGET_NAME ", build " HX_BUILD_ID);
+  for (;;) {
+    hx_proto_poll();
+  }
+}

@@ -1,0 +1,94 @@
+/*
+ * startup.c - reset, vector table and fault reporting for any Cortex-M.
+ *
+ * The linker script (templates/firmware/link.ld.j2) provides the symbols for
+ * .data/.bss and the stack top.
+ */
+#include <stdint.h>
+
+#include "hx_config.h"
+#include "hx_proto.h"
+
+extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+int main(void);
+
+void Reset_Handler(void);
+void HardFault_Handler(void);
+void Default_Handler(void);
+
+#define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
+#define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u)
+#define SCB_HFSR (*(volatile uint32_t *)0xE000ED2Cu)
+#define SCB_MMFAR (*(volatile uint32_t *)0xE000ED34u)
+#define SCB_BFAR (*(volatile uint32_t *)0xE000ED38u)
+#define SCB_SHCSR (*(volatile uint32_t *)0xE000ED24u)
+
+/* Core exceptions only: the harness firmware polls and uses no IRQs. */
+__attribute__((section(".isr_vector"), used))
+void (*const hx_vectors[16])(void) = {
+    (void (*)(void))(&_estack),
+    Reset_Handler,
+    Default_Handler,   /* NMI */
+    HardFault_Handler,
+    HardFault_Handler, /* MemManage */
+    HardFault_Handler, /* BusFault */
+    HardFault_Handler, /* UsageFault */
+    0, 0, 0, 0,
+    Default_Handler,   /* SVCall */
+    Default_Handler,   /* DebugMon */
+    0,
+    Default_Handler,   /* PendSV */
+    Default_Handler,   /* SysTick */
+};
+
+void Reset_Handler(void) {
+#if HX_HAS_FPU
+  /* Full access to CP10/CP11 before any code may touch an FPU register. */
+  SCB_CPACR |= (0xFu << 20);
+  __asm volatile("dsb\n\tisb");
+#endif
+  uint32_t *src = &_sidata;
+  for (uint32_t *dst = &_sdata; dst < &_edata;) *dst++ = *src++;
+  for (uint32_t *dst = &_sbss; dst < &_ebss;) *dst++ = 0;
+#if HX_HAS_FAULT_STATUS
+  SCB_SHCSR |= (7u << 16); /* separate MemManage/BusFault/UsageFault */
+#endif
+  main();
+  for (;;) {
+  }
+}
+
+/* Called with the stacked exception frame: r0-r3, r12, lr, pc, xpsr. */
+__attribute__((used)) void hx_fault_report(const uint32_t *frame) {
+  uint32_t regs[6] = {0, 0, frame[6], frame[5], 0, 0};
+#if HX_HAS_FAULT_STATUS
+  regs[0] = SCB_CFSR;
+  regs[1] = SCB_HFSR;
+  regs[4] = SCB_MMFAR;
+  regs[5] = SCB_BFAR;
+#endif
+  for (;;) {
+    /* Repeat: the host may have missed the first one. */
+    hx_proto_send_fault(regs);
+    for (volatile uint32_t i = 0; i < 2000000u; i++) {
+    }
+  }
+}
+
+__attribute__((naked)) void HardFault_Handler(void) {
+  __asm volatile(
+      "movs r0, #4\n\t"
+      "mov r1, lr\n\t"
+      "tst r0, r1\n\t"
+      "beq 1f\n\t"
+      "mrs r0, psp\n\t"
+      "b hx_fault_report\n"
+      "1:\n\t"
+      "mrs r0, msp\n\t"
+      "b hx_fault_report\n");
+}
+
+void Default_Handler(void) {
+  for (;;) {
+  }
+}

@@ -1,0 +1,12 @@
+"""Run stage: backends that boot a firmware and hand back a serial URL to talk to it.
+
+One module per backend (qemu.py, later renode.py and board.py), each a context
+manager that guarantees its processes are gone when it exits.
+"""
+
+from __future__ import annotations
+
+from .base import Backend
+from .qemu import QemuBackend
+
+__all__ = ["Backend", "QemuBackend"]

@@ -1,0 +1,40 @@
+"""The Backend interface."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from types import TracebackType
+
+
+class Backend(ABC):
+    """Boots firmware somewhere and exposes its UART as a pyserial URL."""
+
+    name: str = ""
+    counter_kind: str = "none"  # what INVOKED counts mean here
+
+    @abstractmethod
+    def start(self) -> str:
+        """Boot the firmware; return a URL for serial.serial_for_url."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Tear everything down; safe to call twice."""
+
+    def describe(self) -> dict:
+        return {"name": self.name}
+
+    @property
+    def log_path(self) -> Path | None:
+        return None
+
+    def __enter__(self) -> str:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

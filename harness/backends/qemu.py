@@ -1,0 +1,104 @@
+"""QEMU backend: boot an ELF on the target's QEMU machine, UART on a local TCP socket."""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from ..build import require_tool
+from ..errors import BadInput, DeviceError
+from ..targets import Target
+from .base import Backend
+
+QEMU = "qemu-system-arm"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL if the harness dies, so QEMU is never orphaned."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class QemuBackend(Backend):
+    name = "qemu"
+
+    def __init__(self, target: Target, elf: Path, log_dir: Path, *,
+                 boot_timeout: float = 20.0) -> None:
+        if not target.qemu_machine:
+            raise BadInput(f"target {target.name} has no QEMU machine", hint="use --port")
+        self.target, self.elf, self.log_dir = target, elf, log_dir
+        self.boot_timeout = boot_timeout
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self._log = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / "qemu.log"
+
+    def command(self, port: int) -> list[str]:
+        return [
+            QEMU, "-M", self.target.qemu_machine, "-kernel", str(self.elf),
+            "-display", "none", "-monitor", "none", "-nodefaults",
+            # The guest waits for us: nothing the firmware says before we connect is lost.
+            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
+            "-d", "guest_errors", "-D", str(self.log_dir / "qemu-guest-errors.log"),
+        ]
+
+    def start(self) -> str:
+        require_tool(QEMU, "apt-get install qemu-system-arm")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for _attempt in range(3):  # a port can be taken between probe and bind
+            self.port = _free_port()
+            self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+            self.proc = subprocess.Popen(
+                self.command(self.port), stdin=subprocess.DEVNULL, stdout=self._log,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+            )
+            if self._wait_listening():
+                return f"socket://127.0.0.1:{self.port}"
+            self.stop()
+        tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["?"]
+        raise DeviceError(f"QEMU did not start: {tail[0]}", hint=f"log: {self.log_path}")
+
+    def _wait_listening(self) -> bool:
+        # QEMU says it waits for a client once its socket listens. Probing
+        # with a connect instead would use up the connection that starts the guest.
+        deadline = time.monotonic() + self.boot_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            if b"waiting for connection" in self.log_path.read_bytes():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=3)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def describe(self) -> dict:
+        return {"name": self.name, "machine": self.target.qemu_machine,
+                "command": " ".join(self.command(self.port))}

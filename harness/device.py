@@ -1,0 +1,75 @@
+"""Run stage, device side: check the handshake, then stream vectors through the device.
+
+Each vector's outputs are appended to a JSONL file as they arrive, so a run
+that dies half-way keeps everything already measured.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DeviceError
+from .link import Link
+from .model import Graph
+
+
+@dataclass
+class DeviceRun:
+    info: dict[str, str]
+    outputs: list[np.ndarray]  # one stacked array per model output
+    counts: list[int]  # INVOKED count per vector (cycles/instructions, 0 if none)
+    seconds: float
+    link: dict[str, int] = field(default_factory=dict)
+    logs: list[str] = field(default_factory=list)
+
+
+def check_handshake(info: dict[str, str], graph: Graph, build_id: str | None) -> None:
+    """Refuse a device that runs another model or another build than the one asked for."""
+    got = info.get("model_hash", "")
+    if got != graph.model_hash:
+        raise DeviceError(
+            f"device runs model {got or '(none reported)'}, not {graph.name} "
+            f"({graph.model_hash}); refusing to compare",
+            hint="flash the firmware built for this model",
+        )
+    if build_id and info.get("build_id") not in (None, build_id):
+        raise DeviceError(f"device runs firmware build {info.get('build_id')}, "
+                          f"expected {build_id}", hint="flash the firmware built by this run")
+
+
+def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id: str | None,
+                jsonl: Path, boot_timeout: float = 20.0,
+                progress: Callable[[int], None] | None = None) -> DeviceRun:
+    """Write inputs, invoke, read outputs for every vector; return stacked outputs."""
+    start = time.monotonic()
+    info = link.wait_for_device(timeout=boot_timeout)
+    check_handshake(info, graph, build_id)
+    outs_t = graph.output_tensors()
+    count = vectors[0].shape[0]
+    collected: list[list[np.ndarray]] = [[] for _ in outs_t]
+    counts: list[int] = []
+    with open(jsonl, "a", encoding="utf-8") as log:
+        for k in range(count):
+            for i, arr in enumerate(vectors):
+                link.write_input(i, np.ascontiguousarray(arr[k]).tobytes())
+            n = link.invoke()
+            row = {"vector": k, "count": n, "outputs": []}
+            for i, t in enumerate(outs_t):
+                raw = link.read_output(i, t.nbytes)
+                arr = np.frombuffer(raw, dtype=t.dtype).reshape(t.shape).copy()
+                collected[i].append(arr)
+                row["outputs"].append(raw.hex())
+            counts.append(n)
+            log.write(json.dumps(row) + "\n")
+            log.flush()
+            if progress:
+                progress(k + 1)
+    outputs = [np.stack(c) for c in collected]
+    return DeviceRun(info, outputs, counts, time.monotonic() - start, link.counters(),
+                     list(link.logs))

@@ -1,0 +1,69 @@
+"""Error types and the exit codes they map to.
+
+Every failure a user can cause or meet is one of these; the CLI prints
+`error: <message>` on one line and exits with the class's code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, documented in the README."""
+
+    PASS = 0
+    DRIFT = 1  # device output drifts beyond tolerance from a checked reference
+    BAD_INPUT = 2  # bad model, vectors, options or configuration
+    BUILD_FAILED = 3  # firmware generation or cross-compilation failed
+    DEVICE_FAILED = 4  # emulator/board did not boot, answer, or answered wrongly
+    MISSING_TOOL = 5  # a required program (compiler, emulator) is not installed
+    INTERNAL = 6  # a bug in the harness: message points at the log
+    UNCHECKED = 7  # the device ran, but no enforced reference could run the model
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class HarnessError(Exception):
+    """Base class: a failure with a one-line message and an exit code."""
+
+    code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+    def one_line(self) -> str:
+        msg = str(self).replace("\n", " ")
+        return f"{msg} ({self.hint})" if self.hint else msg
+
+
+class BadInput(HarnessError):
+    code = ExitCode.BAD_INPUT
+
+
+class UnsupportedOp(BadInput):
+    """The model uses an op the selected runtime does not implement."""
+
+
+class BuildFailed(HarnessError):
+    code = ExitCode.BUILD_FAILED
+
+
+class DeviceError(HarnessError):
+    code = ExitCode.DEVICE_FAILED
+
+
+class DeviceTimeout(DeviceError):
+    """The device stopped answering within the deadline."""
+
+
+class DeviceFault(DeviceError):
+    """The device reported a HardFault (registers in the message)."""
+
+
+class ProtocolError(DeviceError):
+    """Frames kept failing their checks after all retries."""
+
+
+class MissingTool(HarnessError):
+    code = ExitCode.MISSING_TOOL

@@ -1,0 +1,105 @@
+"""Firmware generation: render the jinja2 templates into a self-contained project.
+
+The project holds the generated model code, the target glue (config header,
+linker script, Makefile) and copies of the static firmware sources, so the
+folder builds on its own and is kept in the run folder as evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from .arena import plan_arena
+from .lower import lower_graph
+from .model import Graph
+from .targets import Target
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE_DIR = ROOT / "firmware"
+TEMPLATES_DIR = ROOT / "templates"
+STACK_BYTES = 8 * 1024
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def c_values(values: np.ndarray, per_line: int = 16) -> str:
+    """Format integers as C initialiser lines."""
+    flat = [str(int(v)) for v in np.asarray(values).ravel()]
+    lines = [", ".join(flat[i : i + per_line]) for i in range(0, len(flat), per_line)]
+    return ",\n".join("    " + line for line in lines)
+
+
+_env.globals["c_values"] = c_values
+
+
+@dataclass
+class FirmwareProject:
+    """Generated sources, ready to build. `files` maps relative path -> content."""
+
+    target: Target
+    runtime: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    arena_bytes: int = 0
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        h = hashlib.sha256()
+        for name in sorted(self.files):
+            h.update(name.encode() + b"\0" + self.files[name] + b"\0")
+        return h.hexdigest()
+
+    def write(self, folder: Path) -> None:
+        for name, data in self.files.items():
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+
+def _static_sources(target: Target) -> dict[str, bytes]:
+    picks = ["shell/startup.c", "shell/app.c", "shell/hx_model.h", f"uart/{target.uart}.c",
+             "proto/hx_proto.c", "proto/hx_proto.h", "kernels/hx_kernels.h"]
+    picks += [str(p.relative_to(FIRMWARE_DIR)) for p in sorted((FIRMWARE_DIR / "kernels").glob("*"))
+              if p.suffix in (".c", ".h")]
+    return {f"src/{name}": (FIRMWARE_DIR / name).read_bytes() for name in dict.fromkeys(picks)}
+
+
+def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
+                     rounding: str = "double", opt: str = "-O2") -> FirmwareProject:
+    """Generate the builtin-runtime firmware for `graph` on `target`."""
+    lowered = lower_graph(graph)
+    plan = plan_arena(graph)
+    arena_tensors = [graph.tensors[i] for i in sorted(plan.offsets)]
+    proj = FirmwareProject(target, "builtin", arena_bytes=plan.size,
+                           options={"rounding": rounding, "opt": opt, "baud": str(baud)})
+    proj.files.update(_static_sources(target))
+    proj.files["model.c"] = _env.get_template("builtin/model.c.j2").render(
+        graph=graph, plan=plan, lowered=lowered, arena_tensors=arena_tensors).encode()
+    defines = ["-DHX_REQUANT_SINGLE_ROUNDING"] if rounding == "single" else []
+    cflags = [*target.cflags, opt, "-g", "-std=c11", "-Wall", "-Wextra", "-ffunction-sections",
+              "-fdata-sections", "-Isrc/shell", "-Isrc/proto", "-Isrc/kernels", "-I.", *defines]
+    ldflags = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Tlink.ld",
+               "-Wl,--gc-sections", "-Wl,-Map=firmware.map"]
+    sources = ["model.c"] + sorted(n for n in proj.files if n.endswith(".c") and n != "model.c")
+    vpath = sorted({str(Path(s).parent) for s in sources})
+    proj.files["Makefile"] = _env.get_template("firmware/Makefile.j2").render(
+        target=target, cc="arm-none-eabi-gcc", size_tool="arm-none-eabi-size", cflags=cflags,
+        ldflags=ldflags, sources=sources, vpath=vpath).encode()
+    proj.files["link.ld"] = _env.get_template("firmware/link.ld.j2").render(
+        target=target, stack_bytes=STACK_BYTES).encode()
+    # The build id is the hash of everything else, so it names this exact source set.
+    build_id = proj.content_hash[:12]
+    proj.files["hx_config.h"] = _env.get_template("firmware/hx_config.h.j2").render(
+        target=target, baud=baud, build_id=build_id).encode()
+    return proj

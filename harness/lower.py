@@ -1,0 +1,237 @@
+"""Firmware generation, part 1: lower each graph op to a call of a builtin kernel.
+
+All quantization arithmetic that does not depend on the data (multipliers,
+shifts, padding, activation clamps) is done here, on the host, so the target
+runs integer kernels only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import quant
+from .errors import BadInput, UnsupportedOp
+from .model import Graph, Op, Tensor
+
+_ACT = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
+_PAD = {0: "SAME", 1: "VALID"}
+
+
+@dataclass
+class CArray:
+    """A constant array placed in flash."""
+
+    ctype: str
+    name: str
+    values: np.ndarray
+
+
+@dataclass
+class LoweredOp:
+    index: int
+    name: str
+    comment: list[str]
+    arrays: list[CArray] = field(default_factory=list)
+    params: list[tuple[str, str, str]] = field(default_factory=list)  # (ctype, name, initializer)
+    call: str = ""
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    s = (1,) * (4 - len(shape)) + tuple(shape)
+    return "{%d, %d, %d, %d}" % s[-4:]
+
+
+def _qdesc(t: Tensor) -> str:
+    if t.per_channel:
+        return f"per-channel x{len(t.scales)} (axis {t.quantized_dimension})"
+    return f"scale {t.scale:.6g}, zp {t.zero_point}"
+
+
+def _tdesc(t: Tensor) -> str:
+    return f"{t.dtype}{list(t.shape)} {_qdesc(t)}"
+
+
+def _ptr(t: Tensor, const_name: str | None = None) -> str:
+    if t.is_const:
+        return const_name or "NULL"
+    return f"HX_T{t.index}"
+
+
+def _requant(lo: LoweredOp, p: str, mults: list[int], shifts: list[int]) -> None:
+    lo.arrays.append(CArray("int32_t", f"{p}_multiplier", np.asarray(mults, np.int64)))
+    lo.arrays.append(CArray("int32_t", f"{p}_shift", np.asarray(shifts, np.int64)))
+    per = 1 if len(mults) > 1 else 0
+    lo.params.append(("hx_requant", f"{p}_rq", f"{{{p}_multiplier, {p}_shift, {per}}}"))
+
+
+def _bias(lo: LoweredOp, p: str, graph: Graph, op: Op, k: int = 2) -> str:
+    if len(op.inputs) > k and op.inputs[k] >= 0:
+        b = graph.tensors[op.inputs[k]]
+        if b.data is None:
+            raise UnsupportedOp(f"op {op.index} ({op.name}) has a non-constant bias")
+        lo.arrays.append(CArray("int32_t", f"{p}_bias", b.data.astype(np.int64).ravel()))
+        return f"{p}_bias"
+    return "NULL"
+
+
+def _act(op: Op, out: Tensor) -> tuple[int, int]:
+    return quant.activation_range(
+        int(op.options.get("fusedActivationFunction", 0)), out.scale, out.zero_point
+    )
+
+
+def _conv_like(graph: Graph, op: Op, lo: LoweredOp, depthwise: bool) -> None:
+    inp, filt, out = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    p = f"op{op.index}"
+    o = op.options
+    sh, sw = int(o.get("strideH", 1)), int(o.get("strideW", 1))
+    dh, dw = int(o.get("dilationHFactor", 1)), int(o.get("dilationWFactor", 1))
+    pad = int(o.get("padding", 0))
+    _, fh, fw, _ = filt.shape
+    oh, pad_h = quant.conv_output_and_padding(inp.shape[1], fh, sh, dh, pad)
+    ow, pad_w = quant.conv_output_and_padding(inp.shape[2], fw, sw, dw, pad)
+    if (oh, ow) != tuple(out.shape[1:3]):
+        raise BadInput(f"op {op.index} ({op.name}): output shape {out.shape} does not match "
+                       f"the computed {oh}x{ow}")
+    mults, shifts = quant.conv_requant(inp.scale, [float(s) for s in filt.scales], out.scale)
+    act_min, act_max = _act(op, out)
+    dm = int(o.get("depthMultiplier", 1)) if depthwise else 1
+    lo.comment.append(
+        f"filter {_tdesc(filt)}; {_PAD[pad]}, stride {sh}x{sw}, dilation {dh}x{dw}"
+        + (f", depth multiplier {dm}" if depthwise else "")
+        + f", {_ACT.get(int(o.get('fusedActivationFunction', 0)), '?')}"
+    )
+    lo.arrays.append(CArray("int8_t", f"{p}_filter", filt.data.astype(np.int64).ravel()))
+    bias = _bias(lo, p, graph, op)
+    _requant(lo, p, mults, shifts)
+    lo.params.append(("hx_conv_params", f"{p}_params",
+                      f"{{{-inp.zero_point}, {out.zero_point}, {act_min}, {act_max}, {sh}, {sw}, "
+                      f"{dh}, {dw}, {pad_h}, {pad_w}, {dm}}}"))
+    fn = "hx_depthwise_conv2d_s8" if depthwise else "hx_conv2d_s8"
+    lo.call = (f"{fn}(&{p}_params, &{p}_rq, (hx_dims){_dims(inp.shape)}, {_ptr(inp)}, "
+               f"(hx_dims){_dims(filt.shape)}, {p}_filter, {bias}, "
+               f"(hx_dims){_dims(out.shape)}, {_ptr(out)});")
+
+
+def _conv2d(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    _conv_like(graph, op, lo, depthwise=False)
+
+
+def _depthwise(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    _conv_like(graph, op, lo, depthwise=True)
+
+
+def _fully_connected(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    inp, w, out = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    p = f"op{op.index}"
+    if w.data is None:
+        raise UnsupportedOp(f"op {op.index} (FULLY_CONNECTED) has non-constant weights")
+    out_depth, accum = w.shape
+    batches = inp.size // accum
+    mults, shifts = quant.fc_requant(inp.scale, [float(s) for s in w.scales], out.scale)
+    act_min, act_max = _act(op, out)
+    lo.comment.append(f"weights {_tdesc(w)}; {batches} x {accum} -> {out_depth}, "
+                      f"{_ACT.get(int(op.options.get('fusedActivationFunction', 0)), '?')}")
+    lo.arrays.append(CArray("int8_t", f"{p}_weights", w.data.astype(np.int64).ravel()))
+    bias = _bias(lo, p, graph, op)
+    _requant(lo, p, mults, shifts)
+    lo.params.append(("hx_fc_params", f"{p}_params",
+                      f"{{{-inp.zero_point}, {-w.zero_point}, {out.zero_point}, "
+                      f"{act_min}, {act_max}}}"))
+    lo.call = (f"hx_fully_connected_s8(&{p}_params, &{p}_rq, {batches}, {accum}, {out_depth}, "
+               f"{_ptr(inp)}, {p}_weights, {bias}, {_ptr(out)});")
+
+
+def _pool(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if (inp.scale, inp.zero_point) != (out.scale, out.zero_point):
+        raise UnsupportedOp(f"op {op.index} ({op.name}) rescales (input and output "
+                            "quantization differ), which the builtin runtime does not do")
+    o = op.options
+    sh, sw = int(o.get("strideH", 1)), int(o.get("strideW", 1))
+    fh, fw = int(o.get("filterHeight", 1)), int(o.get("filterWidth", 1))
+    pad = int(o.get("padding", 0))
+    _, pad_h = quant.conv_output_and_padding(inp.shape[1], fh, sh, 1, pad)
+    _, pad_w = quant.conv_output_and_padding(inp.shape[2], fw, sw, 1, pad)
+    act_min, act_max = _act(op, out)
+    p = f"op{op.index}"
+    lo.comment.append(f"window {fh}x{fw}, stride {sh}x{sw}, {_PAD[pad]}")
+    lo.params.append(("hx_pool_params", f"{p}_params",
+                      f"{{{sh}, {sw}, {fh}, {fw}, {pad_h}, {pad_w}, {act_min}, {act_max}}}"))
+    fn = "hx_avg_pool_s8" if op.name == "AVERAGE_POOL_2D" else "hx_max_pool_s8"
+    lo.call = (f"{fn}(&{p}_params, (hx_dims){_dims(inp.shape)}, {_ptr(inp)}, "
+               f"(hx_dims){_dims(out.shape)}, {_ptr(out)});")
+
+
+def _reshape(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    lo.comment.append("aliases its input in the arena: no code")
+    lo.call = "/* nothing to do */"
+
+
+def _softmax(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if abs(out.scale - 1 / 256) > 1e-9 or out.zero_point != -128:
+        raise UnsupportedOp(f"op {op.index} (SOFTMAX): int8 output must have scale 1/256 and "
+                            f"zero point -128, not {out.scale:g}/{out.zero_point}")
+    beta = float(op.options.get("beta", 1.0))
+    mult, shift, diff_min = quant.softmax_params(beta, inp.scale)
+    depth = inp.shape[-1]
+    p = f"op{op.index}"
+    lo.comment.append(f"beta {beta:g}; {inp.size // depth} rows of {depth}")
+    lo.params.append(("hx_softmax_params", f"{p}_params", f"{{{mult}, {shift}, {diff_min}}}"))
+    lo.call = (f"hx_softmax_s8(&{p}_params, {inp.size // depth}, {depth}, "
+               f"{_ptr(inp)}, {_ptr(out)});")
+
+
+LOWERINGS: dict[str, Callable[[Graph, Op, LoweredOp], None]] = {
+    "CONV_2D": _conv2d,
+    "DEPTHWISE_CONV_2D": _depthwise,
+    "FULLY_CONNECTED": _fully_connected,
+    "AVERAGE_POOL_2D": _pool,
+    "MAX_POOL_2D": _pool,
+    "RESHAPE": _reshape,
+    "SOFTMAX": _softmax,
+}
+
+
+def check_supported(graph: Graph) -> None:
+    """Refuse, before any build, a model the builtin runtime cannot run."""
+    missing = sorted({op.name for op in graph.ops} - set(LOWERINGS))
+    if missing:
+        raise UnsupportedOp(
+            f"{graph.path.name} uses op(s) the builtin runtime lacks: {', '.join(missing)}",
+            hint=f"supported: {', '.join(sorted(LOWERINGS))}",
+        )
+    float_io = [t.name for t in graph.input_tensors() + graph.output_tensors()
+                if t.dtype != "int8"]
+    if float_io:
+        kinds = sorted({graph.tensors[i].dtype for i in graph.inputs + graph.outputs})
+        raise BadInput(
+            f"{graph.path.name} is not an int8 model (inputs/outputs are {', '.join(kinds)}); "
+            "the builtin runtime needs full-integer int8 quantization",
+            hint="convert with TFLiteConverter, representative_dataset and int8 input/output",
+        )
+    for op in graph.ops:
+        for t in op.inputs + op.outputs:
+            if t >= 0 and not graph.tensors[t].is_const and graph.tensors[t].dtype != "int8":
+                raise BadInput(f"op {op.index} ({op.name}) has a {graph.tensors[t].dtype} "
+                               "activation; the builtin runtime needs int8 activations")
+
+
+def lower_graph(graph: Graph) -> list[LoweredOp]:
+    """Lower every op; the result is what the model template renders."""
+    check_supported(graph)
+    lowered = []
+    for op in graph.ops:
+        ins = [graph.tensors[i] for i in op.inputs if i >= 0 and not graph.tensors[i].is_const]
+        outs = [graph.tensors[i] for i in op.outputs]
+        lo = LoweredOp(op.index, op.name, [
+            f"{op.name} (op {op.index}): "
+            + ", ".join(_tdesc(t) for t in ins) + " -> " + ", ".join(_tdesc(t) for t in outs)
+        ])
+        LOWERINGS[op.name](graph, op, lo)
+        lowered.append(lo)
+    return lowered

@@ -1,0 +1,164 @@
+"""The pipeline: model -> vectors -> firmware -> build -> run -> references -> compare -> report.
+
+`run(config)` drives one cross-check and always leaves a run folder with a
+results.json, also when a stage fails half-way.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .backends import QemuBackend
+from .build import build
+from .compare import compare_output
+from .device import run_vectors
+from .errors import BadInput, HarnessError
+from .firmware import ROOT, generate_builtin
+from .link import Link
+from .lower import check_supported
+from .model import Graph, parse_model
+from .references import REFERENCES, RUNTIME_REFERENCE
+from .references.runner import run_reference
+from .report import console, json_report
+from .targets import get_target
+from .vectors import load_vectors, random_vectors
+
+EXAMPLE_MODEL = ROOT / "examples" / "example_cnn_int8.tflite"
+RUNTIMES = ("builtin",)
+
+
+@dataclass
+class RunConfig:
+    """Everything `invoke run` / `harness` accept."""
+
+    model: Path = EXAMPLE_MODEL
+    target: str = "stm32f4"
+    runtime: str = "builtin"
+    vectors: int = 10
+    seed: int = 0
+    inputs: Path | None = None
+    references: list[str] = field(default_factory=lambda: ["litert-ref"])
+    tolerances: dict[str, int] = field(default_factory=dict)  # reference -> max |d| LSB
+    port: str | None = None
+    baud: int = 115200
+    runs_dir: Path = Path("runs")
+    timeout: float = 60.0
+    rounding: str = "double"
+    quiet: bool = False
+
+
+def _run_folder(cfg: RunConfig, graph: Graph) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = cfg.runs_dir / f"{stamp}_{graph.name}_{cfg.target}"
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _validate(cfg: RunConfig) -> None:
+    if cfg.runtime not in RUNTIMES:
+        raise BadInput(f"unknown runtime {cfg.runtime!r}", hint=f"choose one of {RUNTIMES}")
+    unknown = [r for r in cfg.references if r not in REFERENCES]
+    if unknown:
+        raise BadInput(f"unknown reference(s): {', '.join(unknown)}",
+                       hint=f"choose from {', '.join(REFERENCES)}")
+    if cfg.port:
+        raise BadInput("--port (real boards) is not supported yet", hint="omit it to use QEMU")
+    if cfg.rounding not in ("double", "single"):
+        raise BadInput(f"--rounding must be 'double' or 'single', not {cfg.rounding!r}")
+
+
+def run(cfg: RunConfig) -> dict:
+    """Run one cross-check; return the results dict (also written as results.json)."""
+    t0 = time.monotonic()
+    _validate(cfg)
+    target = get_target(cfg.target)
+    graph = parse_model(cfg.model)
+    check_supported(graph)
+    vectors = (load_vectors(cfg.inputs, graph) if cfg.inputs
+               else random_vectors(graph, cfg.vectors, cfg.seed))
+    folder = _run_folder(cfg, graph)
+    res = json_report.new_results(cfg, graph, target, folder, __version__)
+    out = console.Console(quiet=cfg.quiet)
+    out.header(res)
+    np.savez(folder / "vectors.npz", *vectors)
+    try:
+        _stages(cfg, graph, target, vectors, folder, res, out)
+    except HarnessError as exc:
+        res["verdict"] = {"status": "ERROR", "reason": exc.one_line(), "exit_code": int(exc.code)}
+        raise
+    except KeyboardInterrupt:
+        res["verdict"] = {"status": "INTERRUPTED", "reason": "interrupted (Ctrl-C)",
+                          "exit_code": 130}
+        raise
+    finally:
+        res["timings"]["total_s"] = round(time.monotonic() - t0, 3)
+        json_report.write(folder, res)
+        out.summary(res)
+    return res
+
+
+def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], folder: Path,
+            res: dict, out: console.Console) -> None:
+    timings = res["timings"]
+    # firmware + build
+    with out.step("firmware") as step:
+        t = time.monotonic()
+        project = generate_builtin(graph, target, baud=cfg.baud, rounding=cfg.rounding)
+        built = build(project)
+        timings["build_s"] = round(time.monotonic() - t, 3)
+        res["build"] = json_report.build_section(built)
+        shutil.copytree(built.folder, folder / "firmware", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("obj"))
+        step.done("cached, not rebuilt" if built.cached else f"built in {built.seconds:.1f} s",
+                  f"flash {built.flash_bytes} B, RAM {built.ram_bytes} B, "
+                  f"arena {built.arena_bytes} B")
+    # references (isolated processes; a failing one is reported and skipped)
+    ref_outputs: dict[str, list[np.ndarray]] = {}
+    for name in cfg.references:
+        with out.step(f"reference {name}") as step:
+            r = run_reference(name, graph.path, vectors)
+            res["references"][name] = {"status": r.status, "reason": r.reason,
+                                       "seconds": round(r.seconds, 3)}
+            if r:
+                ref_outputs[name] = r.outputs
+                np.savez(folder / f"outputs_{name}.npz", *r.outputs)
+                step.done("ok", f"{len(vectors[0])} vectors in {r.seconds:.1f} s")
+            else:
+                step.done(r.status, r.reason)
+    # device
+    with out.step(f"device ({target.name} on QEMU {target.qemu_machine})") as step:
+        t = time.monotonic()
+        backend = QemuBackend(target, built.elf, folder)
+        res["device"]["backend"] = backend.describe()
+        with backend as url, Link.open(url, baudrate=cfg.baud,
+                                       invoke_timeout=cfg.timeout) as link:
+            res["device"]["backend"] = backend.describe()
+            dev = run_vectors(link, graph, vectors, build_id=built.build_id,
+                              jsonl=folder / "device_outputs.jsonl",
+                              progress=step.progress(len(vectors[0])))
+        (folder / "device.log").write_text("\n".join(dev.logs) + "\n")
+        np.savez(folder / "outputs_device.npz", *dev.outputs)
+        timings["device_s"] = round(time.monotonic() - t, 3)
+        res["device"].update(info=dev.info, link=dev.link, vectors_done=len(dev.counts),
+                             counts=dev.counts, seconds=round(dev.seconds, 3))
+        step.done("ok", f"{len(dev.counts)} vectors in {dev.seconds:.1f} s")
+    # compare
+    own = RUNTIME_REFERENCE[cfg.runtime]
+    comparisons = []
+    for name, outs in ref_outputs.items():
+        tol = cfg.tolerances.get(name, 0 if name == own else None)
+        for k, tensor in enumerate(graph.output_tensors()):
+            comparisons.append(compare_output("device", name, tensor, dev.outputs[k], outs[k], tol))
+    res["comparisons"] = [c.to_dict() for c in comparisons]
+    res["verdict"] = json_report.verdict(comparisons, own, res["references"])

@@ -1,0 +1,1 @@
+"""Report stage: results.json first; every other format is made from it."""
