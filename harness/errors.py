@@ -20,6 +20,10 @@ class ExitCode(IntEnum):
     MISSING_TOOL = 5  # a required program (compiler, emulator) is not installed
     INTERNAL = 6  # a bug in the harness: message points at the log
     UNCHECKED = 7  # the device ran, but no enforced reference could run the model
+    MODEL_NOT_FOUND = 10  # --model names no file
+    NOT_A_MODEL = 11  # the file is not a (valid) .tflite flatbuffer
+    UNSUPPORTED_OP = 12  # the model uses an op the runtime lacks
+    UNSUPPORTED_TYPE = 13  # e.g. a float model where int8 is required
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -41,8 +45,26 @@ class BadInput(HarnessError):
     code = ExitCode.BAD_INPUT
 
 
+class ModelNotFound(BadInput):
+    code = ExitCode.MODEL_NOT_FOUND
+
+
+class NotAModel(BadInput):
+    """Not a .tflite flatbuffer, or a damaged one."""
+
+    code = ExitCode.NOT_A_MODEL
+
+
 class UnsupportedOp(BadInput):
     """The model uses an op the selected runtime does not implement."""
+
+    code = ExitCode.UNSUPPORTED_OP
+
+
+class UnsupportedType(BadInput):
+    """The model's tensor types do not suit the runtime (e.g. float where int8 is needed)."""
+
+    code = ExitCode.UNSUPPORTED_TYPE
 
 
 class BuildFailed(HarnessError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import quant
-from .errors import BadInput, UnsupportedOp
+from .errors import BadInput, UnsupportedOp, UnsupportedType
 from .model import Graph, Op, Tensor
 
 _ACT = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
@@ -209,7 +209,7 @@ def check_supported(graph: Graph) -> None:
                 if t.dtype != "int8"]
     if float_io:
         kinds = sorted({graph.tensors[i].dtype for i in graph.inputs + graph.outputs})
-        raise BadInput(
+        raise UnsupportedType(
             f"{graph.path.name} is not an int8 model (inputs/outputs are {', '.join(kinds)}); "
             "the builtin runtime needs full-integer int8 quantization",
             hint="convert with TFLiteConverter, representative_dataset and int8 input/output",
@@ -217,7 +217,7 @@ def check_supported(graph: Graph) -> None:
     for op in graph.ops:
         for t in op.inputs + op.outputs:
             if t >= 0 and not graph.tensors[t].is_const and graph.tensors[t].dtype != "int8":
-                raise BadInput(f"op {op.index} ({op.name}) has a {graph.tensors[t].dtype} "
+                raise UnsupportedType(f"op {op.index} ({op.name}) has a {graph.tensors[t].dtype} "
                                "activation; the builtin runtime needs int8 activations")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from .errors import BadInput
+from .errors import ModelNotFound, NotAModel
 
 _TYPE_NAMES = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
 _OP_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
@@ -130,9 +130,9 @@ def _tensor(index: int, t: Any, buffers: list[Any]) -> Tensor:
     shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
     if any(d < 0 for d in shape):
         # -1 in shape_signature is dynamic; a negative static shape is damage.
-        raise BadInput(f"tensor {index} ({name!r}) has a negative dimension {shape}")
+        raise NotAModel(f"tensor {index} ({name!r}) has a negative dimension {shape}")
     if shape and int(np.prod(shape, dtype=np.float64)) > MAX_ELEMENTS:
-        raise BadInput(f"tensor {index} ({name!r}) has an absurd shape {shape}")
+        raise NotAModel(f"tensor {index} ({name!r}) has an absurd shape {shape}")
     type_name = _TYPE_NAMES.get(t.type, f"TYPE_{t.type}")
     np_type = _NUMPY_DTYPES.get(type_name)
     dtype = np.dtype(np_type).name if np_type else type_name.lower()
@@ -145,11 +145,11 @@ def _tensor(index: int, t: Any, buffers: list[Any]) -> Tensor:
         raw = buffers[t.buffer].data
         if raw is not None and len(raw):
             if np_type is None:
-                raise BadInput(f"tensor {index} ({name!r}) has unsupported type {type_name}")
+                raise NotAModel(f"tensor {index} ({name!r}) has unsupported type {type_name}")
             arr = np.frombuffer(bytes(np.asarray(raw, np.uint8)), dtype=np_type)
             count = int(np.prod(shape, dtype=np.int64)) if shape else 1
             if arr.size != count:
-                raise BadInput(
+                raise NotAModel(
                     f"tensor {index} ({name!r}) holds {arr.size} values but its shape "
                     f"{shape} needs {count}"
                 )
@@ -158,12 +158,12 @@ def _tensor(index: int, t: Any, buffers: list[Any]) -> Tensor:
 
 
 def parse_model(path: str | Path) -> Graph:
-    """Read and validate a .tflite file; raise BadInput with a one-line reason."""
+    """Read and validate a .tflite file; raise a BadInput subclass with a one-line reason."""
     path = Path(path)
     if not path.exists():
-        raise BadInput(f"model file not found: {path}", hint="pass an existing .tflite with --model")
+        raise ModelNotFound(f"model file not found: {path}", hint="pass an existing .tflite with --model")
     if path.is_dir():
-        raise BadInput(f"model path is a directory: {path}")
+        raise ModelNotFound(f"model path is a directory, not a file: {path}")
     data = path.read_bytes()
     return parse_model_bytes(data, path)
 
@@ -172,20 +172,20 @@ def parse_model_bytes(data: bytes, path: Path | None = None) -> Graph:
     """Parse model bytes (see parse_model)."""
     path = path or Path("model.tflite")
     if len(data) < 8 or data[4:8] != b"TFL3":
-        raise BadInput(
+        raise NotAModel(
             f"{path.name} is not a TFLite model (no 'TFL3' flatbuffer identifier)",
             hint="give a .tflite file produced by the TFLite converter",
         )
     try:
         model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
     except Exception as exc:  # the generated reader raises many types on damage
-        raise BadInput(f"{path.name} is a damaged TFLite flatbuffer ({type(exc).__name__})") from None
+        raise NotAModel(f"{path.name} is a damaged TFLite flatbuffer ({type(exc).__name__})") from None
     return _graph_from(model, data, path)
 
 
 def _graph_from(model: Any, data: bytes, path: Path) -> Graph:
     if not model.subgraphs:
-        raise BadInput(f"{path.name} has no subgraph")
+        raise NotAModel(f"{path.name} has no subgraph")
     sg = model.subgraphs[0]
     buffers = model.buffers or []
     tensors = [_tensor(i, t, buffers) for i, t in enumerate(sg.tensors or [])]
@@ -194,7 +194,7 @@ def _graph_from(model: Any, data: bytes, path: Path) -> Graph:
     versions: dict[str, int] = {}
     for k, o in enumerate(sg.operators or []):
         if o.opcodeIndex >= len(codes):
-            raise BadInput(f"op {k} points at operator code {o.opcodeIndex}, which does not exist")
+            raise NotAModel(f"op {k} points at operator code {o.opcodeIndex}, which does not exist")
         code = codes[o.opcodeIndex]
         builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
         name = _OP_NAMES.get(builtin, f"OP_{builtin}")
@@ -205,14 +205,14 @@ def _graph_from(model: Any, data: bytes, path: Path) -> Graph:
         outs = [int(i) for i in (o.outputs if o.outputs is not None else [])]
         for i in ins + outs:
             if i >= len(tensors) or i < -1:
-                raise BadInput(f"op {k} ({name}) refers to tensor {i}, which does not exist")
+                raise NotAModel(f"op {k} ({name}) refers to tensor {i}, which does not exist")
         ops.append(Op(k, name, ins, outs, _options_dict(o.builtinOptions), int(code.version)))
         versions[name] = max(versions.get(name, 0), int(code.version))
     inputs = [int(i) for i in (sg.inputs if sg.inputs is not None else [])]
     outputs = [int(i) for i in (sg.outputs if sg.outputs is not None else [])]
     for i in inputs + outputs:
         if not 0 <= i < len(tensors):
-            raise BadInput(f"{path.name}: graph input/output {i} is not a tensor")
+            raise NotAModel(f"{path.name}: graph input/output {i} is not a tensor")
     desc = model.description.decode() if isinstance(model.description, bytes) else ""
     sha = hashlib.sha256(data).hexdigest()
     return Graph(path, sha, tensors, ops, inputs, outputs, desc, versions)
