@@ -41,7 +41,8 @@ class LoweredOp:
 
 def _dims(shape: tuple[int, ...]) -> str:
     s = (1,) * (4 - len(shape)) + tuple(shape)
-    return "{%d, %d, %d, %d}" % s[-4:]
+    n, h, w, c = s[-4:]
+    return f"{{{n}, {h}, {w}, {c}}}"
 
 
 def _qdesc(t: Tensor) -> str:

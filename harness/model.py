@@ -161,7 +161,8 @@ def parse_model(path: str | Path) -> Graph:
     """Read and validate a .tflite file; raise a BadInput subclass with a one-line reason."""
     path = Path(path)
     if not path.exists():
-        raise ModelNotFound(f"model file not found: {path}", hint="pass an existing .tflite with --model")
+        raise ModelNotFound(f"model file not found: {path}",
+                            hint="pass an existing .tflite with --model")
     if path.is_dir():
         raise ModelNotFound(f"model path is a directory, not a file: {path}")
     data = path.read_bytes()
@@ -179,7 +180,8 @@ def parse_model_bytes(data: bytes, path: Path | None = None) -> Graph:
     try:
         model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
     except Exception as exc:  # the generated reader raises many types on damage
-        raise NotAModel(f"{path.name} is a damaged TFLite flatbuffer ({type(exc).__name__})") from None
+        raise NotAModel(f"{path.name} is a damaged or truncated TFLite flatbuffer "
+                        f"({len(data)} bytes; reader stopped with {type(exc).__name__})") from None
     return _graph_from(model, data, path)
 
 
@@ -194,13 +196,14 @@ def _graph_from(model: Any, data: bytes, path: Path) -> Graph:
     versions: dict[str, int] = {}
     for k, o in enumerate(sg.operators or []):
         if o.opcodeIndex >= len(codes):
-            raise NotAModel(f"op {k} points at operator code {o.opcodeIndex}, which does not exist")
+            raise NotAModel(f"op {k} points at operator code {o.opcodeIndex}, "
+                            "which does not exist")
         code = codes[o.opcodeIndex]
         builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
         name = _OP_NAMES.get(builtin, f"OP_{builtin}")
         if name == "CUSTOM":
-            custom = code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
-            name = f"CUSTOM:{custom}"
+            custom = code.customCode
+            name = f"CUSTOM:{custom.decode() if isinstance(custom, bytes) else custom}"
         ins = [int(i) for i in (o.inputs if o.inputs is not None else [])]
         outs = [int(i) for i in (o.outputs if o.outputs is not None else [])]
         for i in ins + outs:

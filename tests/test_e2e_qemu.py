@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import EXAMPLE, ROOT, shared_model
 from harness import synth
 from harness.cli import main
 from harness.errors import ExitCode
 from harness.pipeline import RunConfig, run
-
-from conftest import EXAMPLE, ROOT, shared_model
 
 
 def _results(runs_dir: Path) -> dict:
