@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .errors import BadInput, ExitCode, HarnessError
 
+DEFAULT_REFERENCES = "litert-ref,litert,tflm-host,numpy-int8,numpy-float"
+
 # (flag, dest, type, default, help) — shared with tasks.py so both stay in step.
 RUN_OPTIONS: list[tuple[str, str, type, object, str]] = [
     ("--model", "model", str, None, "the .tflite to check (default: the bundled example CNN)"),
@@ -22,8 +24,11 @@ RUN_OPTIONS: list[tuple[str, str, type, object, str]] = [
     ("--vectors", "vectors", int, 10, "number of seeded random input vectors"),
     ("--seed", "seed", int, 0, "seed for the random vectors"),
     ("--inputs", "inputs", str, None, "input vectors from a .npy/.npz file instead"),
-    ("--references", "references", str, "litert-ref",
-     "comma-separated desktop references (litert-ref, litert)"),
+    ("--references", "references", str, DEFAULT_REFERENCES,
+     "comma-separated desktop references: litert-ref, litert, tflm-host, numpy-int8, "
+     "numpy-float (float-model is added by --float-model)"),
+    ("--float-model", "float_model", str, None,
+     "the float .tflite of the same network, for the end-to-end quantization error"),
     ("--tolerance", "tolerance", str, None,
      "per-reference LSB tolerance, e.g. litert=2,litert-ref=0 (own reference default 0)"),
     ("--port", "port", str, None, "serial URL of a real board (not supported yet)"),
@@ -60,6 +65,8 @@ def make_config(opts: dict) -> object:
         references=refs, tolerances=parse_tolerances(opts.get("tolerance")),
         port=opts.get("port"), baud=int(opts["baud"]), runs_dir=Path(opts["runs_dir"]),
         timeout=float(opts["timeout"]), rounding=opts["rounding"],
+        per_layer=bool(opts.get("per_layer")),
+        float_model=Path(opts["float_model"]) if opts.get("float_model") else None,
         quiet=bool(opts.get("quiet")),
     )
 
@@ -91,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     run_p = sub.add_parser("run", help="cross-check a model on a target")
     for flag, dest, typ, default, text in RUN_OPTIONS:
         run_p.add_argument(flag, dest=dest, type=typ, default=default, help=text)
+    run_p.add_argument("--per-layer", dest="per_layer", action="store_true",
+                       help="read every intermediate tensor and name the first diverging op")
     run_p.add_argument("--quiet", action="store_true", help="print errors only")
     args = ap.parse_args(argv)
     return run_with_exit_code(vars(args))

@@ -1,16 +1,23 @@
 """Compare stage: per output and per pair, how far two answers are apart.
 
 A `Comparison` is truthy when it is within its tolerance and prints as a
-readable one-line diff, so tests can `assert cmp, cmp`.
+readable one-line diff, so tests can `assert cmp, cmp`. Integer metrics are
+in LSB of the output tensor; MAE, RMSE, cosine and SNR are in real units.
+Real-valued references (numpy-float, float-model) are quantized with the
+output's scale and zero point for the LSB metrics.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .model import Tensor
+from .references.floatops import dequantize
+
+SCATTER_POINTS = 2000
 
 
 @dataclass
@@ -20,11 +27,18 @@ class Comparison:
     output: str
     vectors: int
     elements: int
-    exact_rate: float  # fraction of elements equal
+    exact_rate: float  # fraction of elements equal (in LSB)
     max_abs_lsb: int
     mismatches: int
     tolerance_lsb: int | None  # None: reported, not enforced
     first_mismatch: dict | None = None  # vector, flat index, a, b
+    histogram: dict[str, int] = field(default_factory=dict)  # delta a-b in LSB -> count
+    mae: float = 0.0
+    rmse: float = 0.0
+    cosine: float | None = None
+    snr_db: float | None = None  # None when the two are identical (infinite SNR)
+    top1_agreement: float | None = None  # classifier outputs only
+    scatter: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def enforced(self) -> bool:
@@ -52,21 +66,68 @@ class Comparison:
         return d
 
 
+def to_lsb(tensor: Tensor, values: np.ndarray, real_valued: bool) -> np.ndarray:
+    """Values in the tensor's integer domain (int64); real values are quantized."""
+    if not real_valued:
+        return np.asarray(values).astype(np.int64)
+    if not tensor.quantized:
+        return np.asarray(values).astype(np.int64)
+    info = np.iinfo(np.dtype(tensor.dtype))
+    q = np.round(np.asarray(values, np.float64) / tensor.scale) + tensor.zero_point
+    return np.clip(q, info.min, info.max).astype(np.int64)
+
+
+def to_real(tensor: Tensor, values: np.ndarray, real_valued: bool) -> np.ndarray:
+    return np.asarray(values, np.float64) if real_valued else dequantize(tensor, values)
+
+
+def _snr_db(signal: np.ndarray, noise: np.ndarray) -> float | None:
+    p_noise = float(np.sum(noise * noise))
+    if p_noise == 0.0:
+        return None
+    p_signal = float(np.sum(signal * signal))
+    return 10.0 * math.log10(p_signal / p_noise) if p_signal > 0 else -math.inf
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float | None:
+    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+    if na == 0.0 or nb == 0.0:
+        return 1.0 if na == nb else None
+    return float(np.dot(a, b) / (na * nb))
+
+
 def compare_output(a_name: str, b_name: str, tensor: Tensor, a: np.ndarray, b: np.ndarray,
-                   tolerance_lsb: int | None) -> Comparison:
-    """Compare stacked outputs (vectors first) of one output tensor."""
+                   tolerance_lsb: int | None, *, a_real: bool = False, b_real: bool = False,
+                   scatter: bool = False) -> Comparison:
+    """Compare stacked outputs (vectors first) of one output tensor; b is the reference."""
     n = min(len(a), len(b))
-    a64 = np.asarray(a[:n]).reshape(n, -1).astype(np.int64)
-    b64 = np.asarray(b[:n]).reshape(n, -1).astype(np.int64)
-    delta = np.abs(a64 - b64)
+    aq = to_lsb(tensor, np.asarray(a[:n]), a_real).reshape(n, -1)
+    bq = to_lsb(tensor, np.asarray(b[:n]), b_real).reshape(n, -1)
+    ar = to_real(tensor, np.asarray(a[:n]), a_real).reshape(n, -1)
+    br = to_real(tensor, np.asarray(b[:n]), b_real).reshape(n, -1)
+    delta = aq - bq
     bad = np.argwhere(delta != 0)
     first = None
     if len(bad):
         v, i = (int(x) for x in bad[0])
-        first = {"vector": v, "index": i, "a": int(a64[v, i]), "b": int(b64[v, i])}
+        first = {"vector": v, "index": i, "a": int(aq[v, i]), "b": int(bq[v, i])}
+    values, counts = np.unique(delta, return_counts=True)
+    err = ar - br
+    top1 = None
+    if aq.shape[1] > 1:
+        top1 = float(np.mean(np.argmax(ar, axis=1) == np.argmax(br, axis=1)))
+    pts = {}
+    if scatter and ar.size:
+        pick = np.random.default_rng(0).permutation(ar.size)[:SCATTER_POINTS]
+        pts = {"a": ar.ravel()[pick].round(6).tolist(), "b": br.ravel()[pick].round(6).tolist()}
     return Comparison(
         a=a_name, b=b_name, output=tensor.name, vectors=n, elements=int(delta.size),
         exact_rate=float((delta == 0).mean()) if delta.size else 1.0,
-        max_abs_lsb=int(delta.max()) if delta.size else 0, mismatches=len(bad),
+        max_abs_lsb=int(np.abs(delta).max()) if delta.size else 0, mismatches=len(bad),
         tolerance_lsb=tolerance_lsb, first_mismatch=first,
+        histogram={str(int(v)): int(c) for v, c in zip(values, counts, strict=True)},
+        mae=float(np.abs(err).mean()) if err.size else 0.0,
+        rmse=float(np.sqrt((err * err).mean())) if err.size else 0.0,
+        cosine=_cosine(ar.ravel(), br.ravel()), snr_db=_snr_db(br, err),
+        top1_agreement=top1, scatter=pts,
     )

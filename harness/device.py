@@ -27,6 +27,7 @@ class DeviceRun:
     seconds: float
     link: dict[str, int] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
+    tensors: dict[int, np.ndarray] = field(default_factory=dict)  # per layer, stacked
 
 
 def check_handshake(info: dict[str, str], graph: Graph, build_id: str | None) -> None:
@@ -43,10 +44,26 @@ def check_handshake(info: dict[str, str], graph: Graph, build_id: str | None) ->
                           f"expected {build_id}", hint="flash the firmware built by this run")
 
 
+def _step_through(link: Link, graph: Graph, per_tensor: dict[int, list[np.ndarray]]) -> int:
+    """Run the ops one at a time, reading each op's outputs before the arena reuses them."""
+    total = 0
+    for op in graph.ops:
+        total += link.invoke(op=op.index)
+        for index in op.outputs:
+            t = graph.tensors[index]
+            raw = link.read_tensor(index, t.nbytes)
+            per_tensor.setdefault(index, []).append(
+                np.frombuffer(raw, dtype=t.dtype).reshape(t.shape).copy())
+    return total
+
+
 def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id: str | None,
-                jsonl: Path, boot_timeout: float = 20.0,
+                jsonl: Path, boot_timeout: float = 20.0, per_layer: bool = False,
                 progress: Callable[[int], None] | None = None) -> DeviceRun:
-    """Write inputs, invoke, read outputs for every vector; return stacked outputs."""
+    """Write inputs, invoke, read outputs for every vector; return stacked outputs.
+
+    With `per_layer`, the device steps op by op and every op's output is read too.
+    """
     start = time.monotonic()
     info = link.wait_for_device(timeout=boot_timeout)
     check_handshake(info, graph, build_id)
@@ -54,11 +71,12 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
     count = vectors[0].shape[0]
     collected: list[list[np.ndarray]] = [[] for _ in outs_t]
     counts: list[int] = []
+    per_tensor: dict[int, list[np.ndarray]] = {}
     with open(jsonl, "a", encoding="utf-8") as log:
         for k in range(count):
             for i, arr in enumerate(vectors):
                 link.write_input(i, np.ascontiguousarray(arr[k]).tobytes())
-            n = link.invoke()
+            n = _step_through(link, graph, per_tensor) if per_layer else link.invoke()
             row = {"vector": k, "count": n, "outputs": []}
             for i, t in enumerate(outs_t):
                 raw = link.read_output(i, t.nbytes)
@@ -71,5 +89,6 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
             if progress:
                 progress(k + 1)
     outputs = [np.stack(c) for c in collected]
+    tensors = {k: np.stack(v) for k, v in per_tensor.items()}
     return DeviceRun(info, outputs, counts, time.monotonic() - start, link.counters(),
-                     list(link.logs))
+                     list(link.logs), tensors)

@@ -19,6 +19,7 @@ from harness.protocol import (
     FAULT,
     HELLO,
     INVOKE,
+    INVOKE_STEP,
     LOG,
     MAX_PAYLOAD,
     PROTO_VERSION,
@@ -349,14 +350,20 @@ class Link:
                     f"{self.name} refused input {index} bytes {off}..: {status_name(status)}"
                 )
 
-    def invoke(self, flags: int = 0, *, timeout: float | None = None) -> int:
+    def invoke(self, flags: int = 0, *, op: int | None = None,
+               timeout: float | None = None) -> int:
         """Run one inference; returns the device's count (cycles/instructions, 0 if unknown).
 
+        With ``op``, run only that op (flag INVOKE_STEP): stepping through the ops
+        in order lets the host read each op's output right after it is made.
         Waits up to ``timeout`` (default ``invoke_timeout``) s, resending every
         ``self.timeout`` s; the device runs the inference once whatever arrives.
         """
         total = self.invoke_timeout if timeout is None else timeout
-        frame = self.request(INVOKE, bytes([flags & 0xFF]), total=total)
+        payload = bytes([flags & 0xFF])
+        if op is not None:
+            payload = struct.pack("<BH", (flags | INVOKE_STEP) & 0xFF, op)
+        frame = self.request(INVOKE, payload, total=total)
         status = self._status(frame, 5)
         if status:
             raise DeviceError(f"inference failed on {self.name}: {status_name(status)}")

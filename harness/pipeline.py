@@ -15,23 +15,24 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .analysis import analyse
 from .backends import QemuBackend
 from .build import build
-from .compare import compare_output
 from .device import run_vectors
 from .errors import BadInput, HarnessError
 from .firmware import ROOT, generate_builtin
 from .link import Link
 from .lower import check_supported
 from .model import Graph, parse_model
-from .references import REFERENCES, RUNTIME_REFERENCE
+from .references import REFERENCES, RUNTIME_REFERENCES
 from .references.runner import run_reference
-from .report import console, json_report
+from .report import console, html, json_report, junit
 from .targets import get_target
 from .vectors import load_vectors, random_vectors
 
 EXAMPLE_MODEL = ROOT / "examples" / "example_cnn_int8.tflite"
 RUNTIMES = ("builtin",)
+DEFAULT_REFERENCES = ("litert-ref", "litert", "tflm-host", "numpy-int8", "numpy-float")
 
 
 @dataclass
@@ -44,13 +45,15 @@ class RunConfig:
     vectors: int = 10
     seed: int = 0
     inputs: Path | None = None
-    references: list[str] = field(default_factory=lambda: ["litert-ref"])
+    references: list[str] = field(default_factory=lambda: list(DEFAULT_REFERENCES))
     tolerances: dict[str, int] = field(default_factory=dict)  # reference -> max |d| LSB
     port: str | None = None
     baud: int = 115200
     runs_dir: Path = Path("runs")
     timeout: float = 60.0
     rounding: str = "double"
+    per_layer: bool = False
+    float_model: Path | None = None
     quiet: bool = False
 
 
@@ -74,6 +77,8 @@ def _validate(cfg: RunConfig) -> None:
                        hint=f"choose from {', '.join(REFERENCES)}")
     if cfg.port:
         raise BadInput("--port (real boards) is not supported yet", hint="omit it to use QEMU")
+    if cfg.float_model is not None and not Path(cfg.float_model).exists():
+        raise BadInput(f"float model not found: {cfg.float_model}")
     if cfg.rounding not in ("double", "single"):
         raise BadInput(f"--rounding must be 'double' or 'single', not {cfg.rounding!r}")
 
@@ -104,8 +109,19 @@ def run(cfg: RunConfig) -> dict:
     finally:
         res["timings"]["total_s"] = round(time.monotonic() - t0, 3)
         json_report.write(folder, res)
+        _derived_reports(folder, res, out)
         out.summary(res)
     return res
+
+
+def _derived_reports(folder: Path, res: dict, out: console.Console) -> None:
+    """junit.xml and report.html from results.json's dict; a failure here loses nothing."""
+    for name, write in (("junit.xml", lambda: junit.write_junit(res, folder / "junit.xml")),
+                        ("report.html", lambda: html.write_html(res, folder))):
+        try:
+            write()
+        except Exception as exc:  # results.json is already safe on disk
+            out.line(f"  [yellow]could not write {name}[/]: {type(exc).__name__}: {exc}")
 
 
 def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], folder: Path,
@@ -124,14 +140,19 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
                   f"flash {built.flash_bytes} B, RAM {built.ram_bytes} B, "
                   f"arena {built.arena_bytes} B")
     # references (isolated processes; a failing one is reported and skipped)
-    ref_outputs: dict[str, list[np.ndarray]] = {}
-    for name in cfg.references:
+    names = list(cfg.references)
+    if cfg.float_model and "float-model" not in names:
+        names.append("float-model")
+    refs = {}
+    for name in names:
         with out.step(f"reference {name}") as step:
-            r = run_reference(name, graph.path, vectors)
+            r = run_reference(name, graph.path, vectors, per_layer=cfg.per_layer,
+                              float_model=cfg.float_model)
+            refs[name] = r
             res["references"][name] = {"status": r.status, "reason": r.reason,
-                                       "seconds": round(r.seconds, 3)}
+                                       "seconds": round(r.seconds, 3),
+                                       "real_valued": r.real_valued}
             if r:
-                ref_outputs[name] = r.outputs
                 np.savez(folder / f"outputs_{name}.npz", *r.outputs)
                 step.done("ok", f"{len(vectors[0])} vectors in {r.seconds:.1f} s")
             else:
@@ -145,20 +166,28 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
                                        invoke_timeout=cfg.timeout) as link:
             res["device"]["backend"] = backend.describe()
             dev = run_vectors(link, graph, vectors, build_id=built.build_id,
-                              jsonl=folder / "device_outputs.jsonl",
+                              jsonl=folder / "device_outputs.jsonl", per_layer=cfg.per_layer,
                               progress=step.progress(len(vectors[0])))
         (folder / "device.log").write_text("\n".join(dev.logs) + "\n")
         np.savez(folder / "outputs_device.npz", *dev.outputs)
+        if dev.tensors:
+            np.savez(folder / "tensors_device.npz", **{f"t_{k}": v for k, v in dev.tensors.items()})
         timings["device_s"] = round(time.monotonic() - t, 3)
         res["device"].update(info=dev.info, link=dev.link, vectors_done=len(dev.counts),
                              counts=dev.counts, seconds=round(dev.seconds, 3))
         step.done("ok", f"{len(dev.counts)} vectors in {dev.seconds:.1f} s")
-    # compare
-    own = RUNTIME_REFERENCE[cfg.runtime]
-    comparisons = []
-    for name, outs in ref_outputs.items():
-        tol = cfg.tolerances.get(name, 0 if name == own else None)
-        for k, tensor in enumerate(graph.output_tensors()):
-            comparisons.append(compare_output("device", name, tensor, dev.outputs[k], outs[k], tol))
+    # compare: outputs of every pair, per-layer localisation, attribution
+    chain = RUNTIME_REFERENCES[cfg.runtime]
+    own = next((n for n in chain if n in refs and refs[n]), chain[0])
+    res["enforced_reference"] = own
+    comparisons, per_layer, attribution = analyse(
+        graph, vectors, dev.outputs, dev.tensors, refs, own, cfg.tolerances, cfg.per_layer,
+        cfg.rounding)
     res["comparisons"] = [c.to_dict() for c in comparisons]
-    res["verdict"] = json_report.verdict(comparisons, own, res["references"])
+    res["per_layer"] = per_layer
+    res["attribution"] = attribution
+    res["verdict"] = json_report.verdict([c for c in comparisons if c.a == "device"], own,
+                                         res["references"], per_layer)
+    if own != chain[0] and res["verdict"]["status"] in ("PASS", "DRIFT"):
+        why = res["references"].get(chain[0], {}).get("reason") or "not run"
+        res["verdict"]["reason"] += f" ({own} stands in for {chain[0]}: {why})"

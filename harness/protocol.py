@@ -17,7 +17,7 @@ type request     payload                          type answer  payload
 ==== =========== ================================ ==== ======= ===============================
 0x01 HELLO       (empty)                          0x81 INFO    UTF-8 ``key=value\\n`` lines
 0x02 WRITE_INPUT u8 index, u32 offset, bytes      0x82 ACK     u8 status
-0x03 INVOKE      u8 flags                         0x83 INVOKED u8 status, u32 count
+0x03 INVOKE      u8 flags [, u16 op if STEP]      0x83 INVOKED u8 status, u32 count
 0x04 READ_OUTPUT u8 index, u32 offset, u16 length 0x84 DATA    bytes
 0x05 READ_TENSOR u16 index, u32 offset, u16 len   0x85 DATA    bytes
 0x06 STATS       (empty)                          0x86 STATS   app-defined bytes
@@ -56,6 +56,7 @@ HELLO, WRITE_INPUT, INVOKE, READ_OUTPUT, READ_TENSOR, STATS = 0x01, 0x02, 0x03, 
 INFO, ACK, INVOKED, OUTPUT_DATA, TENSOR_DATA, STATS_DATA = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86
 ERROR, LOG, FAULT = 0x7D, 0x7E, 0x7F
 RESPONSE_BIT = 0x80
+INVOKE_STEP = 0x01  # INVOKE flag: payload continues with u16 op index; run only that op
 
 TYPE_NAMES = {
     HELLO: "HELLO",

@@ -71,9 +71,21 @@ static void write_input(const hx_frame *req) {
   }
 }
 
+#define HX_INVOKE_STEP 0x01u
+
 static void invoke(const hx_frame *req) {
+  uint8_t flags = req->len >= 1 ? req->payload[0] : 0;
+  if ((flags & HX_INVOKE_STEP) && req->len < 3) {
+    hx_proto_error(req, HX_ERR_BAD_REQUEST, "STEP needs an op index");
+    return;
+  }
+  uint32_t op = (flags & HX_INVOKE_STEP) ? hx_get_u16(req->payload + 1) : 0;
+  if ((flags & HX_INVOKE_STEP) && op >= hx_model_num_ops) {
+    hx_proto_error(req, HX_ERR_BAD_INDEX, "no such op");
+    return;
+  }
   uint32_t start = hx_counter_read();
-  int status = hx_model_invoke();
+  int status = (flags & HX_INVOKE_STEP) ? hx_model_invoke_op(op) : hx_model_invoke();
   last_count = hx_counter_read() - start;
   invokes++;
   hx_proto_invoked(req, status == 0 ? HX_OK : HX_ERR_INVOKE, last_count);
@@ -91,6 +103,27 @@ static void read_output(const hx_frame *req) {
   if (io) hx_proto_reply(req, HX_T_OUTPUT_DATA, io->data + offset, (uint16_t)len);
 }
 
+static void read_tensor(const hx_frame *req) {
+  if (req->len < 8) {
+    hx_proto_error(req, HX_ERR_BAD_REQUEST, "short READ_TENSOR");
+    return;
+  }
+  uint16_t index = hx_get_u16(req->payload);
+  uint32_t offset = hx_get_u32(req->payload + 2);
+  uint32_t len = hx_get_u16(req->payload + 6);
+  for (uint32_t i = 0; i < hx_model_num_tensors; i++) {
+    const hx_tensor *t = &hx_model_tensors[i];
+    if (t->index != index) continue;
+    if (offset > t->size || len > t->size - offset) {
+      hx_proto_error(req, HX_ERR_RANGE, "beyond the tensor");
+      return;
+    }
+    hx_proto_reply(req, HX_T_TENSOR_DATA, t->data + offset, (uint16_t)len);
+    return;
+  }
+  hx_proto_error(req, HX_ERR_BAD_INDEX, "no such activation tensor");
+}
+
 static void stats(const hx_frame *req) {
   static char text[512];
   uint16_t pos = 0;
@@ -106,6 +139,7 @@ void hx_app_handle(const hx_frame *req) {
     case HX_T_WRITE_INPUT: write_input(req); break;
     case HX_T_INVOKE: invoke(req); break;
     case HX_T_READ_OUTPUT: read_output(req); break;
+    case HX_T_READ_TENSOR: read_tensor(req); break;
     case HX_T_STATS: stats(req); break;
     default: hx_proto_error(req, HX_ERR_UNKNOWN_TYPE, "request not handled"); break;
   }

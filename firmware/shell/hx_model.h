@@ -19,10 +19,25 @@ extern const uint32_t hx_model_num_inputs;
 extern const hx_io hx_model_outputs[];
 extern const uint32_t hx_model_num_outputs;
 
+/* Every activation tensor, by the model's tensor index, for READ_TENSOR. */
+typedef struct {
+  uint16_t index;
+  uint8_t *data;
+  uint32_t size; /* bytes */
+} hx_tensor;
+
+extern const hx_tensor hx_model_tensors[];
+extern const uint32_t hx_model_num_tensors;
+extern const uint32_t hx_model_num_ops;
+
 /* key=value lines for the handshake: model_hash, runtime, arena_used, ... */
 extern const char hx_model_info[];
 
 /* Run one inference on the current inputs; 0 on success. */
 int hx_model_invoke(void);
+
+/* Run only op `op` (ops run in order 0..n-1 make one inference); 0 on success.
+ * Stepping lets the host read each op's output before the arena reuses it. */
+int hx_model_invoke_op(uint32_t op);
 
 #endif /* HX_MODEL_H */

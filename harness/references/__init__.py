@@ -7,14 +7,20 @@ a reference library is that reference failing, never the run.
 from __future__ import annotations
 
 from .base import Reference, ReferenceUnavailable
+from .float_model import FloatModel
 from .litert import LiteRT, LiteRTRef
+from .numpy_float import NumpyFloat
+from .numpy_int8 import NumpyInt8
+from .tflm_host import TflmHost
 
 REFERENCES: dict[str, type[Reference]] = {
-    LiteRTRef.name: LiteRTRef,
-    LiteRT.name: LiteRT,
+    cls.name: cls for cls in (LiteRTRef, LiteRT, TflmHost, NumpyInt8, NumpyFloat, FloatModel)
 }
 
-# The reference each on-target runtime must match bit for bit.
-RUNTIME_REFERENCE = {"builtin": "litert-ref", "tflm": "tflm-host"}
+# The reference each on-target runtime must match bit for bit, then the stand-ins that
+# are bit-exact with it (tested), used when it cannot run a model.
+RUNTIME_REFERENCES = {"builtin": ("litert-ref", "numpy-int8"), "tflm": ("tflm-host",)}
+RUNTIME_REFERENCE = {name: chain[0] for name, chain in RUNTIME_REFERENCES.items()}
 
-__all__ = ["REFERENCES", "RUNTIME_REFERENCE", "Reference", "ReferenceUnavailable"]
+__all__ = ["REFERENCES", "RUNTIME_REFERENCE", "RUNTIME_REFERENCES", "Reference",
+           "ReferenceUnavailable"]

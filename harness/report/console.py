@@ -85,4 +85,4 @@ class Console:
         v = res["verdict"]
         style = _STYLE.get(v["status"], "bold")
         self.line(f"[{style}]{v['status']}[/]: {v['reason']}")
-        self.line(f"results: {res['run_dir']}/results.json")
+        self.line(f"results: {res['run_dir']}/results.json (also junit.xml, report.html)")

@@ -55,13 +55,23 @@ def build_section(built: Any) -> dict:
     return d
 
 
-def verdict(comparisons: list[Comparison], own: str, references: dict) -> dict:
-    """PASS when every enforced comparison holds; DRIFT names the worst failure."""
+def verdict(comparisons: list[Comparison], own: str, references: dict,
+            per_layer: dict | None = None) -> dict:
+    """PASS when every enforced comparison holds; DRIFT names the worst failure.
+
+    With per-layer data, the device must also match its own reference at every layer.
+    """
     enforced = [c for c in comparisons if c.enforced]
     failed = [c for c in enforced if not c.passed]
     if failed:
         worst = max(failed, key=lambda c: c.max_abs_lsb)
         return {"status": "DRIFT", "reason": str(worst), "exit_code": int(ExitCode.DRIFT)}
+    for pair in (per_layer or {}).get("pairs", []):
+        first = pair["first_divergence"]
+        if pair["a"] == "device" and pair["b"] == own and first:
+            return {"status": "DRIFT", "exit_code": int(ExitCode.DRIFT),
+                    "reason": f"outputs match {own}, but op {first['op']} ({first['name']}) "
+                              f"already differs by up to {first['max_abs_lsb']} LSB"}
     if not enforced:
         why = references.get(own, {}).get("reason") or f"{own} was not among the references"
         return {"status": "UNCHECKED", "reason": f"no enforced reference ran: {why}",

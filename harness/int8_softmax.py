@@ -1,0 +1,138 @@
+"""int8 SOFTMAX over the last axis, vectorised, two ways.
+
+``softmax_fixed_point`` is LiteRT's reference int8 softmax (what
+``firmware/kernels/hx_softmax.c`` computes), all in integer fixed point:
+
+    d       = x - max(row)                             int, <= 0
+    d_q526  = d * beta * input_scale as Q5.26          input_multiplier, input_left_shift
+    e       = exp(d_q526) as Q0.31                      Taylor polynomial + exp(-2^k) factors
+    sum     = sum of (e >> 12, rounded) as Q12.19       wrapping int32
+    recip   = 1 / sum as Q0.31 * 2^-bits_over_unit      Newton-Raphson
+    out     = round(recip * e / 2^(bits_over_unit + 23)) - 128, clamped
+    differences below diff_min give -128.
+
+``softmax_float`` is what a float / lookup-table implementation produces:
+``exp`` of the dequantized difference in float32, a float32 sum along the row
+(sequential, like a C loop), probabilities scaled by ``1 / (sum * output_scale)``,
+rounded half away from zero and offset by the output zero point.
+
+Both fill ``trace`` (if given) with their intermediates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import quant
+from .int8_fixedpoint import (
+    INT32_MAX,
+    clz32,
+    div_pot,
+    i64,
+    rounding_half_sum,
+    sat_mul_pot,
+    srdhm,
+    wrap32,
+)
+
+ACCUM_INT_BITS = 12  # the sum of exponentials is Q12.19
+DIFF_INT_BITS = quant.SOFTMAX_DIFF_INTEGER_BITS  # Q5.26
+
+# Q0.31 constants, round(value * 2**31).
+_EXP_MINUS_1_8 = 1895147668
+_ONE_THIRD = 715827883
+# exp(-2**k) for k = -2 .. 4: the factor applied when bit (24 + k + 2) of the remainder is set.
+_EXP_FACTORS = (1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242)
+# Q2.29 Newton-Raphson start 48/17 - 32/17 * d.
+_Q229_48_17 = 1515870810
+_Q229_NEG_32_17 = -1010580540
+
+
+def exp_on_interval_m1_4_to_0(a: np.ndarray) -> np.ndarray:
+    """exp(a) for Q0.31 ``a`` in [-1/4, 0): 4th-order Taylor series around -1/8."""
+    x = wrap32(i64(a) + (1 << 28))
+    x2 = srdhm(x, x)
+    x3 = srdhm(x2, x)
+    x4 = srdhm(x2, x2)
+    inner = wrap32(srdhm(wrap32(div_pot(x4, 2) + x3), _ONE_THIRD) + x2)
+    poly = div_pot(inner, 1)
+    return wrap32(_EXP_MINUS_1_8 + srdhm(_EXP_MINUS_1_8, wrap32(x + poly)))
+
+
+def exp_on_negative_values(a: np.ndarray) -> np.ndarray:
+    """exp(a) for Q5.26 ``a <= 0``, as Q0.31."""
+    a = i64(a)
+    quarter = 1 << 24
+    mod_q = wrap32((a & (quarter - 1)) - quarter)
+    result = exp_on_interval_m1_4_to_0(sat_mul_pot(mod_q, DIFF_INT_BITS))
+    remainder = wrap32(mod_q - a)
+    for k, factor in enumerate(_EXP_FACTORS):
+        hit = (remainder & (1 << (24 + k))) != 0
+        result = np.where(hit, srdhm(result, factor), result)
+    return np.where(a == 0, INT32_MAX, result)
+
+
+def one_over_one_plus_x(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + x) for Q0.31 ``x`` in [0, 1), as Q0.31 (three Newton-Raphson steps)."""
+    half_den = rounding_half_sum(x, INT32_MAX)
+    est = wrap32(_Q229_48_17 + srdhm(half_den, _Q229_NEG_32_17))
+    for _ in range(3):
+        one_minus = wrap32((1 << 29) - srdhm(half_den, est))
+        est = wrap32(est + sat_mul_pot(srdhm(est, one_minus), 2))
+    return sat_mul_pot(est, 1)
+
+
+def reciprocal(x: np.ndarray, integer_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(s, b)`` with ``1 / x = s * 2**-b``, ``s`` Q0.31, for positive Qm.(31-m) ``x``."""
+    headroom = clz32(x)
+    bits_over_unit = integer_bits - headroom
+    shifted = wrap32(((i64(x) & 0xFFFFFFFF) << headroom) - (1 << 31))
+    return one_over_one_plus_x(shifted), bits_over_unit
+
+
+def softmax_fixed_point(x: np.ndarray, beta: float, input_scale: float,
+                        trace: dict | None = None) -> np.ndarray:
+    """LiteRT's reference int8 softmax of ``x`` along the last axis (output
+    scale 1/256, zero point -128)."""
+    mult, left_shift, diff_min = quant.softmax_params(beta, input_scale)
+    v = i64(x)
+    row_max = v.max(axis=-1, keepdims=True)
+    diff = v - row_max
+    valid = diff >= diff_min
+    scaled = srdhm(wrap32(diff << left_shift), mult)  # Q5.26
+    exp = exp_on_negative_values(scaled)  # Q0.31
+    sum_q1219 = wrap32(np.where(valid, div_pot(exp, ACCUM_INT_BITS), 0).sum(axis=-1,
+                                                                            keepdims=True))
+    recip, bits_over_unit = reciprocal(sum_q1219, ACCUM_INT_BITS)
+    prob = srdhm(recip, exp)
+    out = np.where(valid, div_pot(prob, bits_over_unit + 31 - 8) - 128, -128)
+    if trace is not None:
+        trace.update(input_multiplier=mult, input_left_shift=left_shift, diff_min=diff_min,
+                     max=row_max, diff=diff, scaled_diff=scaled, exp=exp, sum=sum_q1219,
+                     reciprocal=recip, bits_over_unit=bits_over_unit, prob=prob)
+    return np.clip(out, -128, 127).astype(np.int8)
+
+
+def softmax_float(x: np.ndarray, beta: float, input_scale: float, output_scale: float,
+                  output_zero_point: int, trace: dict | None = None) -> np.ndarray:
+    """Float softmax of int8 ``x`` along the last axis, quantized to the output.
+
+    ``exp(-beta * input_scale * (max - x))`` with the coefficient in float32 and
+    the exponential correctly rounded to float32 (what ``expf`` gives), summed in
+    float32 left to right; ``p = e * (1 / (sum * output_scale))`` in float32,
+    rounded half away from zero.
+    """
+    v = i64(x)
+    row_max = v.max(axis=-1, keepdims=True)
+    coef = np.float32(-np.float32(input_scale) * np.float32(beta))
+    arg = coef * (row_max - v).astype(np.float32)
+    exp = np.exp(arg.astype(np.float64)).astype(np.float32)
+    total = np.cumsum(exp, axis=-1, dtype=np.float32)[..., -1:]  # sequential sum
+    inv = np.float32(1.0) / (total * np.float32(output_scale))
+    prob = exp * inv
+    whole = np.trunc(prob)
+    rounded = whole + np.sign(prob) * (np.abs(prob - whole) >= 0.5)  # C's round()
+    out = rounded.astype(np.int64) + int(output_zero_point)
+    if trace is not None:
+        trace.update(max=row_max, diff=v - row_max, exp=exp, sum=total, prob=prob)
+    return np.clip(out, -128, 127).astype(np.int8)

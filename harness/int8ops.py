@@ -1,0 +1,374 @@
+"""Vectorised NumPy int8 implementations of the builtin runtime's ops.
+
+The same integer arithmetic as ``firmware/kernels`` and LiteRT's reference
+kernels (BUILTIN_REF), written for reading: every stage is a NumPy expression
+over whole tensors, and ``trace`` dicts expose the intermediates (the int32
+accumulators, the requantized values, the softmax fixed-point stages...).
+
+Accumulation is exact: int8 differences and weights are multiplied in
+float64 (every partial sum stays far below 2**53), then converted to int64
+and wrapped to int32 like the C accumulators.
+
+``requant`` selects the requantization arithmetic, to test drift hypotheses:
+
+* ``"reference"`` - exactly LiteRT BUILTIN_REF: CONV_2D and DEPTHWISE_CONV_2D
+  round twice (double rounding), FULLY_CONNECTED (per-tensor and per-channel)
+  rounds once (single rounding).
+* ``"double"`` - TFLite's double rounding everywhere.
+* ``"single"`` - one 64-bit product and one rounding shift everywhere (the C
+  kernels built with ``-DHX_REQUANT_SINGLE_ROUNDING``).
+* ``"float"`` - XNNPACK-style fp32: ``acc * float32(in_scale * w_scale / out_scale)``
+  (float32 arithmetic), rounded half to even, and SOFTMAX as the float /
+  lookup-table softmax of :func:`harness.int8_softmax.softmax_float`. On x86
+  this is bit-exact with LiteRT's default resolver (XNNPACK for the
+  convolutions and FULLY_CONNECTED, the optimized lookup-table SOFTMAX).
+
+Pooling and RESHAPE are the same in every mode; SOFTMAX is the reference
+fixed-point one except in ``"float"`` mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import quant
+from .int8_fixedpoint import requant_double, requant_float, requant_single, wrap32
+from .int8_softmax import softmax_fixed_point, softmax_float
+from .model import Graph, Op, Tensor
+
+REQUANT_MODES = ("reference", "double", "single", "float")
+
+Arrays = Sequence[np.ndarray | None]
+
+
+# ---- requantization ----------------------------------------------------------
+
+
+@dataclass
+class Requant:
+    """How one op turns int32 accumulators into output integers (before the zero point).
+
+    ``multiplier``/``shift``/``scale`` hold one entry per output channel (or one
+    for per-tensor weights) and broadcast along the last axis.
+    """
+
+    rounding: str  # "double", "single" or "float"
+    multiplier: np.ndarray
+    shift: np.ndarray
+    scale: np.ndarray  # float32 effective scale, for "float"
+
+    def apply(self, acc: np.ndarray) -> np.ndarray:
+        if self.rounding == "double":
+            return requant_double(acc, self.multiplier, self.shift)
+        if self.rounding == "single":
+            return requant_single(acc, self.multiplier, self.shift)
+        return requant_float(acc, self.scale)
+
+
+def make_requant(op_name: str, inp: Tensor, weights: Tensor, out: Tensor,
+                 requant: str = "reference") -> Requant:
+    """The :class:`Requant` of a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED."""
+    if requant not in REQUANT_MODES:
+        raise ValueError(f"requant must be one of {REQUANT_MODES}, not {requant!r}")
+    w_scales = [float(s) for s in weights.scales]
+    calc = quant.fc_requant if op_name == "FULLY_CONNECTED" else quant.conv_requant
+    mults, shifts = calc(inp.scale, w_scales, out.scale)
+    rounding = requant
+    if requant == "reference":  # LiteRT: FULLY_CONNECTED rounds once, convolutions twice
+        rounding = "single" if op_name == "FULLY_CONNECTED" else "double"
+    f32 = np.float32
+    scale = np.array([f32(f32(inp.scale) * f32(s)) / f32(out.scale) for s in w_scales], f32)
+    return Requant(rounding, np.array(mults, np.int64), np.array(shifts, np.int64), scale)
+
+
+# ---- window geometry ---------------------------------------------------------
+
+
+@dataclass
+class Windows:
+    """Where the filter windows of a conv or pool fall on an [N, H, W, C] input."""
+
+    out_hw: tuple[int, int]
+    pad: tuple[int, int, int, int]  # rows before, rows after, columns before, columns after
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    valid: np.ndarray  # [OH, OW, KH, KW]: the window element is inside the input
+
+    @classmethod
+    def of(cls, in_hw: tuple[int, int], k_hw: tuple[int, int], stride: tuple[int, int],
+           dilation: tuple[int, int], padding: int) -> Windows:
+        out, pad, ok = [], [], []
+        for n, k, s, d in zip(in_hw, k_hw, stride, dilation, strict=True):
+            size, before = quant.conv_output_and_padding(n, k, s, d, padding)
+            idx = (np.arange(size) * s - before)[:, None] + np.arange(k) * d  # [O, K]
+            out.append(size)
+            pad += [before, max(0, int(idx.max()) - (n - 1))]
+            ok.append((idx >= 0) & (idx < n))
+        valid = ok[0][:, None, :, None] & ok[1][None, :, None, :]
+        return cls((out[0], out[1]), (pad[0], pad[1], pad[2], pad[3]), stride, dilation, valid)
+
+    def patches(self, x: np.ndarray, fill: int) -> np.ndarray:
+        """[N, OH, OW, C, KH, KW] windows of ``x``, ``fill`` where they hang over
+        the edge (a strided view where possible, no copy)."""
+        n, h, w, c = x.shape
+        top, bottom, left, right = self.pad
+        if top or bottom or left or right:
+            padded = np.full((n, h + top + bottom, w + left + right, c), fill, x.dtype)
+            padded[:, top:top + h, left:left + w] = x
+            x = padded
+        kh, kw = self.valid.shape[2:]
+        (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out_hw
+        view = np.lib.stride_tricks.sliding_window_view(
+            x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
+        return view[:, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, :, ::dh, ::dw]
+
+
+def _geometry(op: Op) -> tuple[tuple[int, int], tuple[int, int], int]:
+    o = op.options
+    stride = (int(o.get("strideH", 1)), int(o.get("strideW", 1)))
+    dilation = (int(o.get("dilationHFactor", 1) or 1), int(o.get("dilationWFactor", 1) or 1))
+    return stride, dilation, int(o.get("padding", quant.PADDING_SAME))
+
+
+# ---- ops ---------------------------------------------------------------------
+
+
+@dataclass
+class OpPlan:
+    """One op with its data-independent parameters worked out once."""
+
+    graph: Graph
+    op: Op
+    requant: str = "reference"
+    rq: Requant | None = None
+    act: tuple[int, int] = (-128, 127)
+    cache: dict = field(default_factory=dict)  # window indices by input shape
+
+    def __post_init__(self) -> None:
+        if self.requant not in REQUANT_MODES:
+            raise ValueError(f"requant must be one of {REQUANT_MODES}, not {self.requant!r}")
+        if self.op.name not in KERNELS:
+            raise NotImplementedError(f"no int8 implementation of {self.op.name}")
+        out = self.tensor(self.op.outputs[0])
+        code = int(self.op.options.get("fusedActivationFunction", quant.ACT_NONE) or 0)
+        self.act = quant.activation_range(code, out.scale, out.zero_point)
+        if self.op.name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            self.rq = make_requant(self.op.name, self.tensor(self.op.inputs[0]),
+                                   self.tensor(self.op.inputs[1]), out, self.requant)
+
+    def tensor(self, index: int) -> Tensor:
+        return self.graph.tensors[index]
+
+    def inputs(self, given: Arrays) -> list[np.ndarray | None]:
+        """The op's input arrays: ``given`` where not None, else constant data."""
+        arrays: list[np.ndarray | None] = []
+        for k, index in enumerate(self.op.inputs):
+            arr = given[k] if k < len(given) else None
+            if arr is None and index >= 0:
+                arr = self.tensor(index).data
+                if arr is None:
+                    raise ValueError(f"op {self.op.index} ({self.op.name}): input {k} "
+                                     f"(tensor {index}) is neither given nor constant")
+            arrays.append(None if arr is None else np.asarray(arr))
+        return arrays
+
+    def run(self, given: Arrays, trace: dict | None = None) -> np.ndarray:
+        out = KERNELS[self.op.name](self, self.inputs(given), trace)
+        shape = self.tensor(self.op.outputs[0]).shape
+        if out.size != int(np.prod(shape, dtype=np.int64)):
+            raise ValueError(f"op {self.op.index} ({self.op.name}) computed {out.shape}, "
+                             f"the model says {shape}")
+        return out.reshape(shape)
+
+
+def finish(plan: OpPlan, acc: np.ndarray, bias: np.ndarray | None,
+           trace: dict | None) -> np.ndarray:
+    """Bias, int32 wrap, requantization, output zero point, activation clamp."""
+    assert plan.rq is not None
+    if bias is not None:
+        acc = acc + bias.astype(np.int64).reshape(-1)
+    acc = wrap32(acc)
+    scaled = plan.rq.apply(acc)
+    zp = plan.tensor(plan.op.outputs[0]).zero_point
+    out = np.clip(scaled + zp, *plan.act).astype(np.int8)
+    if trace is not None:
+        trace.update(acc=acc, scaled=scaled, rounding=plan.rq.rounding,
+                     multiplier=plan.rq.multiplier, shift=plan.rq.shift,
+                     float_scale=plan.rq.scale, output_zero_point=zp, act_range=plan.act)
+    return out
+
+
+def _windows(plan: OpPlan, x: np.ndarray, k_hw: tuple[int, int], conv: bool) -> Windows:
+    key = (x.shape, k_hw)
+    if key not in plan.cache:
+        stride, dilation, padding = _geometry(plan.op)
+        plan.cache[key] = Windows.of(x.shape[1:3], k_hw, stride, dilation if conv else (1, 1),
+                                     padding)
+    return plan.cache[key]
+
+
+def conv2d(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+    """CONV_2D, NHWC input, OHWI filter. Padding holds the input zero point,
+    which contributes nothing once the zero point is subtracted."""
+    x, w, bias = ins[0], ins[1], ins[2] if len(ins) > 2 else None
+    zp = plan.tensor(plan.op.inputs[0]).zero_point
+    oc, kh, kw, c = w.shape
+    patches = _windows(plan, x, (kh, kw), conv=True).patches(x, zp)  # [N, OH, OW, C, KH, KW]
+    n, oh, ow = patches.shape[:3]
+    cols = patches.reshape(n * oh * ow, c * kh * kw).astype(np.float64) - zp
+    acc = cols @ w.transpose(0, 3, 1, 2).reshape(oc, -1).astype(np.float64).T
+    return finish(plan, acc.astype(np.int64).reshape(n, oh, ow, oc), bias, trace)
+
+
+def depthwise_conv2d(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+    """DEPTHWISE_CONV_2D: output channel ``c * multiplier + m`` filters input channel ``c``."""
+    x, w, bias = ins[0], ins[1], ins[2] if len(ins) > 2 else None
+    zp = plan.tensor(plan.op.inputs[0]).zero_point
+    _, kh, kw, oc = w.shape
+    c = x.shape[3]
+    mult = oc // c
+    patches = _windows(plan, x, (kh, kw), conv=True).patches(x, zp)  # [N, OH, OW, C, KH, KW]
+    n, oh, ow = patches.shape[:3]
+    wf = w.reshape(kh, kw, c, mult).astype(np.float64)
+    acc = np.zeros((n, oh, ow, c, mult))
+    for i in range(kh):  # one filter tap at a time: [N, OH, OW, C] times [C, M]
+        for j in range(kw):
+            acc += (patches[..., i, j].astype(np.float64) - zp)[..., None] * wf[i, j]
+    acc = acc.reshape(n, oh, ow, oc)
+    return finish(plan, acc.astype(np.int64), bias, trace)
+
+
+def fully_connected(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+    """FULLY_CONNECTED: rows of ``depth`` inputs times weights [units, depth]."""
+    x, w, bias = ins[0], ins[1], ins[2] if len(ins) > 2 else None
+    in_zp = plan.tensor(plan.op.inputs[0]).zero_point
+    w_zp = plan.tensor(plan.op.inputs[1]).zero_point
+    units, depth = w.shape
+    rows = x.reshape(-1, depth).astype(np.float64) - in_zp
+    acc = rows @ (w.astype(np.float64) - w_zp).T
+    return finish(plan, acc.astype(np.int64), bias, trace)
+
+
+def _pool(plan: OpPlan, x: np.ndarray, fill: int) -> tuple[np.ndarray, Windows]:
+    """[N, OH, OW, C, KH * KW] windows (``fill`` outside the input) and their geometry."""
+    o = plan.op.options
+    k = (int(o.get("filterHeight", 1)), int(o.get("filterWidth", 1)))
+    win = _windows(plan, x, k, conv=False)
+    patches = win.patches(x, fill)
+    return patches.reshape(*patches.shape[:4], -1), win
+
+
+def average_pool2d(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+    """AVERAGE_POOL_2D over the in-bounds part of each window: the sum divided by
+    the count, rounded half away from zero (in every requant mode: LiteRT's
+    optimized and XNNPACK int8 paths give the same bits)."""
+    patches, win = _pool(plan, ins[0], 0)  # zeros outside add nothing to the sum
+    total = patches.sum(axis=-1, dtype=np.int64)
+    count = win.valid.sum(axis=(2, 3)).astype(np.int64)[None, :, :, None]
+    avg = np.sign(total) * ((np.abs(total) + count // 2) // count)
+    if trace is not None:
+        trace.update(sum=total, count=count, average=avg, act_range=plan.act)
+    return np.clip(avg, *plan.act).astype(np.int8)
+
+
+def max_pool2d(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+    """MAX_POOL_2D over the in-bounds part of each window."""
+    patches, _ = _pool(plan, ins[0], -128)  # -128 outside never beats an input value
+    best = patches.max(axis=-1)
+    if trace is not None:
+        trace.update(max=best, act_range=plan.act)
+    return np.clip(best, *plan.act).astype(np.int8)
+
+
+def softmax(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+    """SOFTMAX over the last axis (see :mod:`harness.int8_softmax`)."""
+    inp, out = plan.tensor(plan.op.inputs[0]), plan.tensor(plan.op.outputs[0])
+    beta = float(plan.op.options.get("beta", 1.0))
+    if plan.requant == "float":
+        return softmax_float(ins[0], beta, inp.scale, out.scale, out.zero_point, trace)
+    if abs(out.scale - 1 / 256) > 1e-9 or out.zero_point != -128:
+        raise ValueError(f"op {plan.op.index} (SOFTMAX): the reference int8 softmax needs "
+                         f"output scale 1/256 and zero point -128, not "
+                         f"{out.scale:g}/{out.zero_point}")
+    return softmax_fixed_point(ins[0], beta, inp.scale, trace)
+
+
+def reshape(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+    """RESHAPE: the same bytes in the output tensor's shape."""
+    return ins[0]
+
+
+KERNELS: dict[str, Callable[[OpPlan, list, dict | None], np.ndarray]] = {
+    "CONV_2D": conv2d,
+    "DEPTHWISE_CONV_2D": depthwise_conv2d,
+    "FULLY_CONNECTED": fully_connected,
+    "AVERAGE_POOL_2D": average_pool2d,
+    "MAX_POOL_2D": max_pool2d,
+    "SOFTMAX": softmax,
+    "RESHAPE": reshape,
+}
+
+
+# ---- entry points ------------------------------------------------------------
+
+
+def run_op(graph: Graph, op: Op, inputs: Arrays, *, requant: str = "reference",
+           trace: dict | None = None) -> np.ndarray:
+    """Run one op on its input arrays (in op order; None = absent or "use the
+    constant"). Returns the output array; ``trace`` receives the intermediates."""
+    return OpPlan(graph, op, requant).run(inputs, trace)
+
+
+def unsupported(graph: Graph) -> list[str]:
+    """Names of the graph's ops (or activation types) this module cannot run."""
+    missing = sorted({op.name for op in graph.ops} - set(KERNELS))
+    for op in graph.ops:
+        if op.name not in KERNELS:
+            continue
+        for i in op.inputs[:1] + op.outputs:
+            t = graph.tensors[i] if i >= 0 else None
+            if t is not None and not t.is_const and t.dtype != "int8":
+                missing.append(f"{op.name} with {t.dtype} activations")
+    return sorted(set(missing))
+
+
+class Int8Interpreter:
+    """A graph prepared once for repeated :meth:`run` calls."""
+
+    def __init__(self, graph: Graph, requant: str = "reference") -> None:
+        missing = unsupported(graph)
+        if missing:
+            raise NotImplementedError(f"no int8 implementation of {', '.join(missing)}")
+        self.graph = graph
+        self.requant = requant
+        self.plans = [OpPlan(graph, op, requant) for op in graph.ops]
+
+    def run(self, inputs: Sequence[np.ndarray], traces: dict[int, dict] | None = None
+            ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+        """Outputs, and every activation tensor by index; ``traces`` (if given)
+        receives each op's intermediates by op index."""
+        g = self.graph
+        if len(inputs) != len(g.inputs):
+            raise ValueError(f"{len(inputs)} inputs given, the model has {len(g.inputs)}")
+        values: dict[int, np.ndarray] = {}
+        for index, data in zip(g.inputs, inputs, strict=True):
+            t = g.tensors[index]
+            arr = np.asarray(data)
+            if arr.dtype != np.int8 or arr.size != t.size:
+                raise ValueError(f"input {t.name!r} wants int8{list(t.shape)}, "
+                                 f"got {arr.dtype}{list(arr.shape)}")
+            values[index] = arr.reshape(t.shape).copy()
+        for plan in self.plans:
+            given = [values.get(i) for i in plan.op.inputs]
+            trace = None if traces is None else traces.setdefault(plan.op.index, {})
+            values[plan.op.outputs[0]] = plan.run(given, trace)
+        return [values[i] for i in g.outputs], values
+
+
+def run_graph(graph: Graph, inputs: Sequence[np.ndarray], *, requant: str = "reference"
+              ) -> tuple[list[np.ndarray], dict[int, np.ndarray]]:
+    """Run the whole graph: ``(outputs, {tensor index: array} of every activation)``."""
+    return Int8Interpreter(graph, requant).run(inputs)

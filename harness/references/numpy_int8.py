@@ -1,0 +1,50 @@
+"""`numpy-int8`: the graph in vectorised NumPy integer arithmetic.
+
+Bit-exact with LiteRT's reference kernels (BUILTIN_REF) and the builtin
+runtime's C kernels, without either: readable NumPy (harness.int8ops) whose
+intermediates can be inspected. Subclasses may set ``requant`` to another mode
+of :data:`harness.int8ops.REQUANT_MODES` to model a different rounding.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import HarnessError
+from ..int8ops import Int8Interpreter, unsupported
+from ..model import parse_model
+from .base import Reference, ReferenceUnavailable
+
+
+class NumpyInt8(Reference):
+    name = "numpy-int8"
+    description = ("vectorised NumPy int8 kernels (LiteRT reference arithmetic), "
+                   "every intermediate inspectable")
+    real_valued = False
+    requant = "reference"
+
+    def load(self, model_path: Path, *, per_layer: bool = False) -> None:
+        try:
+            graph = parse_model(model_path)
+        except HarnessError as exc:
+            raise ReferenceUnavailable(str(exc)) from None
+        missing = unsupported(graph)
+        if missing:
+            raise ReferenceUnavailable(f"no NumPy int8 implementation of {', '.join(missing)}")
+        try:
+            self.interp = Int8Interpreter(graph, self.requant)
+        except (ValueError, NotImplementedError) as exc:
+            raise ReferenceUnavailable(str(exc)) from None
+        self.graph = graph
+        self.per_layer = per_layer
+        self._last: dict[int, np.ndarray] = {}
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        outputs, values = self.interp.run(inputs)
+        self._last = values
+        return [np.array(o) for o in outputs]
+
+    def tensors(self) -> dict[int, np.ndarray]:
+        return dict(self._last)

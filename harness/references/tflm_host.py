@@ -1,0 +1,47 @@
+"""`tflm-host`: the desktop TFLite Micro interpreter from the `tflite-micro` pip package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .base import Reference, ReferenceUnavailable
+
+
+class TflmHost(Reference):
+    name = "tflm-host"
+    description = "TFLite Micro's desktop interpreter (tflite-micro pip package)"
+
+    def load(self, model_path: Path, *, per_layer: bool = False) -> None:
+        from tflite_micro.python.tflite_micro import runtime
+
+        config = (runtime.InterpreterConfig.kPreserveAllTensors if per_layer
+                  else runtime.InterpreterConfig.kAllocationRecording)
+        try:
+            self.interp = runtime.Interpreter.from_file(str(model_path),
+                                                        intrepreter_config=config)
+        except Exception as exc:  # TFLM raises RuntimeError with its own text
+            reason = " ".join(str(exc).split())
+            raise ReferenceUnavailable(f"TFLM cannot load the model: {reason[:300]}") from None
+        from ..model import parse_model
+
+        graph = parse_model(model_path)
+        self.n_inputs, self.n_outputs = len(graph.inputs), len(graph.outputs)
+        self.activations = [t.index for t in graph.tensors if not t.is_const]
+        self.per_layer = per_layer
+
+    def run(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        for k, data in enumerate(inputs):
+            self.interp.set_input(data, k)
+        self.interp.invoke()
+        return [np.array(self.interp.get_output(k)) for k in range(self.n_outputs)]
+
+    def tensors(self) -> dict[int, np.ndarray]:
+        if not self.per_layer:
+            return {}
+        out = {}
+        for index in self.activations:
+            t = self.interp.GetTensor(index, 0)
+            out[index] = np.asarray(t["tensor_data"]).reshape(t["shape"]).copy()
+        return out
