@@ -1,0 +1,98 @@
+/*
+ * nrf51_uart.c - polled driver for the Nordic nRF51 UART (BBC micro:bit).
+ *
+ * Register map (nRF51 Series Reference Manual, "UART", as QEMU's
+ * hw/char/nrf51_uart.c models it): tasks STARTRX 0x000,
+ * STARTTX 0x008; events RXDRDY 0x108, TXDRDY 0x11C, ERROR 0x124; ERRORSRC
+ * 0x480 (write 1 to clear); ENABLE 0x500 (4 = enabled); PSELRTS/TXD/CTS/RXD
+ * 0x508..0x514; RXD 0x518; TXD 0x51C; BAUDRATE 0x524; CONFIG 0x56C.
+ *
+ * Events are cleared by writing 0. The receive side has a small FIFO: RXD
+ * pops one byte and raises RXDRDY again if more are waiting, so RXDRDY must
+ * be cleared *before* reading RXD. TXDRDY is raised once a byte written to
+ * TXD has gone out.
+ *
+ * HX_UART_BASE and HX_BAUD come from the target table via hx_config.h.
+ */
+#include <stdint.h>
+
+#include "hx_config.h"
+#include "hx_proto.h"
+
+#define UART_REG(off) (*(volatile uint32_t *)(HX_UART_BASE + (off)))
+#define UART_STARTRX UART_REG(0x000u)
+#define UART_STARTTX UART_REG(0x008u)
+#define UART_EV_RXDRDY UART_REG(0x108u)
+#define UART_EV_TXDRDY UART_REG(0x11Cu)
+#define UART_EV_ERROR UART_REG(0x124u)
+#define UART_INTENCLR UART_REG(0x308u)
+#define UART_ERRORSRC UART_REG(0x480u)
+#define UART_ENABLE UART_REG(0x500u)
+#define UART_PSELRTS UART_REG(0x508u)
+#define UART_PSELTXD UART_REG(0x50Cu)
+#define UART_PSELCTS UART_REG(0x510u)
+#define UART_PSELRXD UART_REG(0x514u)
+#define UART_RXD UART_REG(0x518u)
+#define UART_TXD UART_REG(0x51Cu)
+#define UART_BAUDRATE UART_REG(0x524u)
+#define UART_CONFIG UART_REG(0x56Cu)
+
+#define ENABLE_UART 4u
+#define PSEL_DISCONNECTED 0xFFFFFFFFu
+/* micro:bit v1 edge connector / interface chip pins for the UART. */
+#define MICROBIT_PIN_TX 24u
+#define MICROBIT_PIN_RX 25u
+
+/* BAUDRATE register values from the reference manual (not a linear formula). */
+static uint32_t baud_register(uint32_t baud) {
+  switch (baud) {
+    case 9600u: return 0x00275000u;
+    case 19200u: return 0x004EA000u;
+    case 38400u: return 0x009D5000u;
+    case 57600u: return 0x00EBF000u;
+    case 230400u: return 0x03AFB000u;
+    case 460800u: return 0x075F7000u;
+    case 921600u: return 0x0EBEDFA4u;
+    case 1000000u: return 0x10000000u;
+    default: return 0x01D7E000u; /* 115200 */
+  }
+}
+
+void hx_uart_init(void) {
+  UART_ENABLE = 0;
+  UART_INTENCLR = 0xFFFFFFFFu; /* polled */
+  UART_PSELTXD = MICROBIT_PIN_TX;
+  UART_PSELRXD = MICROBIT_PIN_RX;
+  UART_PSELRTS = PSEL_DISCONNECTED;
+  UART_PSELCTS = PSEL_DISCONNECTED;
+  UART_CONFIG = 0; /* no flow control, no parity */
+  UART_BAUDRATE = baud_register(HX_BAUD);
+  UART_ENABLE = ENABLE_UART;
+  UART_EV_RXDRDY = 0;
+  UART_EV_TXDRDY = 0;
+  UART_EV_ERROR = 0;
+  UART_STARTRX = 1;
+  UART_STARTTX = 1;
+}
+
+int hx_port_getc(void) {
+  if (UART_EV_ERROR) {
+    /* Overrun/framing: clear and keep receiving; the CRC catches the loss. */
+    UART_EV_ERROR = 0;
+    UART_ERRORSRC = 0xFu;
+  }
+  if (!UART_EV_RXDRDY) {
+    return -1;
+  }
+  UART_EV_RXDRDY = 0;
+  return (int)(UART_RXD & 0xFFu);
+}
+
+void hx_port_write(const uint8_t *data, uint32_t len) {
+  for (uint32_t i = 0; i < len; i++) {
+    UART_EV_TXDRDY = 0;
+    UART_TXD = data[i];
+    while (!UART_EV_TXDRDY) {
+    }
+  }
+}
