@@ -72,10 +72,15 @@ def build(project: FirmwareProject, cache_dir: Path | None = None) -> BuildResul
         proc = subprocess.run(["make", "-j", jobs], cwd=tmp, capture_output=True, text=True)
         (tmp / "build.log").write_text(proc.stdout + proc.stderr)
         if proc.returncode != 0:
-            errors = [ln for ln in proc.stderr.splitlines() if "error" in ln.lower()]
+            lines = proc.stderr.splitlines()
+            errors = [ln for ln in lines if "error" in ln.lower() and "collect2" not in ln]
+            errors += [ln for ln in lines if "error" in ln.lower()]
             first = errors[0] if errors else (proc.stderr.strip().splitlines() or ["?"])[-1]
+            failed = folder.with_name(folder.name + ".failed")
+            shutil.rmtree(failed, ignore_errors=True)
+            tmp.rename(failed)  # kept for the log; never mistaken for a cached build
             raise BuildFailed(f"firmware build failed: {first.strip()}",
-                              hint=f"full log: {tmp / 'build.log'}")
+                              hint=f"full log: {failed / 'build.log'}")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)  # atomic: a half-built folder never looks cached
     flash, ram = _footprint((folder / "size.txt").read_text())

@@ -68,21 +68,31 @@ class FirmwareProject:
 
 
 def _static_sources(target: Target) -> dict[str, bytes]:
-    picks = ["shell/startup.c", "shell/app.c", "shell/hx_model.h", f"uart/{target.uart}.c",
+    picks = ["shell/startup.c", "shell/app.c", "shell/hx_model.h", "shell/semihost.c",
+             "shell/counter_systick.c", f"uart/{target.uart}.c",
              "proto/hx_proto.c", "proto/hx_proto.h", "kernels/hx_kernels.h"]
     picks += [str(p.relative_to(FIRMWARE_DIR)) for p in sorted((FIRMWARE_DIR / "kernels").glob("*"))
               if p.suffix in (".c", ".h")]
     return {f"src/{name}": (FIRMWARE_DIR / name).read_bytes() for name in dict.fromkeys(picks)}
 
 
+SEMIHOST_FILE = "hx_inputs.bin"
+
+
 def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
-                     rounding: str = "double", opt: str = "-O2") -> FirmwareProject:
-    """Generate the builtin-runtime firmware for `graph` on `target`."""
+                     rounding: str = "double", opt: str = "-O2",
+                     semihosting: bool = False) -> FirmwareProject:
+    """Generate the builtin-runtime firmware for `graph` on `target`.
+
+    `semihosting` builds in the fast input path for emulators (never for boards:
+    a semihosting call without a debugger faults).
+    """
     lowered = lower_graph(graph)
     plan = plan_arena(graph)
     arena_tensors = [graph.tensors[i] for i in sorted(plan.offsets)]
     proj = FirmwareProject(target, "builtin", arena_bytes=plan.size,
-                           options={"rounding": rounding, "opt": opt, "baud": str(baud)})
+                           options={"rounding": rounding, "opt": opt, "baud": str(baud),
+                                    "semihosting": str(int(semihosting))})
     proj.files.update(_static_sources(target))
     proj.files["model.c"] = _env.get_template("builtin/model.c.j2").render(
         graph=graph, plan=plan, lowered=lowered, arena_tensors=arena_tensors).encode()
@@ -98,8 +108,11 @@ def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
         ldflags=ldflags, sources=sources, vpath=vpath).encode()
     proj.files["link.ld"] = _env.get_template("firmware/link.ld.j2").render(
         target=target, stack_bytes=STACK_BYTES).encode()
+    proj.files["options.txt"] = "".join(f"{k}={v}\n" for k, v in sorted(proj.options.items())
+                                        ).encode()
     # The build id is the hash of everything else, so it names this exact source set.
     build_id = proj.content_hash[:12]
     proj.files["hx_config.h"] = _env.get_template("firmware/hx_config.h.j2").render(
-        target=target, baud=baud, build_id=build_id).encode()
+        target=target, baud=baud, build_id=build_id, semihosting=semihosting,
+        semihost_file=SEMIHOST_FILE).encode()
     return proj

@@ -20,6 +20,7 @@ from harness.protocol import (
     HELLO,
     INVOKE,
     INVOKE_STEP,
+    LOAD_INPUT,
     LOG,
     MAX_PAYLOAD,
     PROTO_VERSION,
@@ -349,6 +350,10 @@ class Link:
                 raise DeviceError(
                     f"{self.name} refused input {index} bytes {off}..: {status_name(status)}"
                 )
+
+    def load_input(self, index: int, offset: int) -> None:
+        """Have the device read input ``index`` from its semihosting file at ``offset``."""
+        self.request(LOAD_INPUT, struct.pack("<BI", index, offset))
 
     def invoke(self, flags: int = 0, *, op: int | None = None,
                timeout: float | None = None) -> int:

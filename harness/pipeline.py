@@ -16,18 +16,19 @@ import numpy as np
 
 from . import __version__
 from .analysis import analyse
+from .arena import plan_arena
 from .backends import QemuBackend
 from .build import build
 from .device import run_vectors
 from .errors import BadInput, HarnessError
-from .firmware import ROOT, generate_builtin
+from .firmware import ROOT, SEMIHOST_FILE, STACK_BYTES, generate_builtin
 from .link import Link
 from .lower import check_supported
 from .model import Graph, parse_model
 from .references import REFERENCES, RUNTIME_REFERENCES
 from .references.runner import run_reference
 from .report import console, html, json_report, junit
-from .targets import get_target
+from .targets import check_fits, estimate_footprint, get_target
 from .vectors import load_vectors, random_vectors
 
 EXAMPLE_MODEL = ROOT / "examples" / "example_cnn_int8.tflite"
@@ -90,6 +91,11 @@ def run(cfg: RunConfig) -> dict:
     target = get_target(cfg.target)
     graph = parse_model(cfg.model)
     check_supported(graph)
+    fp = estimate_footprint(sum(t.nbytes for t in graph.tensors if t.is_const),
+                            plan_arena(graph).size, stack_bytes=STACK_BYTES,
+                            num_ops=len(graph.ops))
+    check_fits(target, fp.flash, fp.ram, model=graph.name, flash_detail=fp.flash_detail,
+               ram_detail=fp.ram_detail)
     vectors = (load_vectors(cfg.inputs, graph) if cfg.inputs
                else random_vectors(graph, cfg.vectors, cfg.seed))
     folder = _run_folder(cfg, graph)
@@ -114,6 +120,24 @@ def run(cfg: RunConfig) -> dict:
     return res
 
 
+def counter_section(kind: str, counts: list[int], backend, target) -> dict:
+    """Turn the device's raw counter ticks into labelled figures.
+
+    SysTick runs on the core clock: cycles on a board. Under QEMU with -icount
+    shift=0 virtual time advances 1 ns per instruction, so ticks * 1e9 / clock
+    are instructions, not cycles, and are labelled so.
+    """
+    if kind != "systick" or not counts:
+        return {"kind": kind, "unit": None, "per_inference": [], "median": None}
+    if backend.counter_kind == "instructions":
+        values = [round(c * 1e9 / target.clock_hz) for c in counts]
+        unit, how = "instructions", "QEMU -icount shift=0 (1 ns per instruction), SysTick"
+    else:
+        values, unit, how = list(counts), "cycles", "SysTick on the core clock"
+    return {"kind": kind, "unit": unit, "how": how, "per_inference": values,
+            "median": int(np.median(values))}
+
+
 def _derived_reports(folder: Path, res: dict, out: console.Console) -> None:
     """junit.xml and report.html from results.json's dict; a failure here loses nothing."""
     for name, write in (("junit.xml", lambda: junit.write_junit(res, folder / "junit.xml")),
@@ -130,7 +154,8 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
     # firmware + build
     with out.step("firmware") as step:
         t = time.monotonic()
-        project = generate_builtin(graph, target, baud=cfg.baud, rounding=cfg.rounding)
+        project = generate_builtin(graph, target, baud=cfg.baud, rounding=cfg.rounding,
+                                   semihosting=QemuBackend.semihosting)
         built = build(project)
         timings["build_s"] = round(time.monotonic() - t, 3)
         res["build"] = json_report.build_section(built)
@@ -167,15 +192,19 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
             res["device"]["backend"] = backend.describe()
             dev = run_vectors(link, graph, vectors, build_id=built.build_id,
                               jsonl=folder / "device_outputs.jsonl", per_layer=cfg.per_layer,
+                              inputs_file=folder / SEMIHOST_FILE,
                               progress=step.progress(len(vectors[0])))
         (folder / "device.log").write_text("\n".join(dev.logs) + "\n")
         np.savez(folder / "outputs_device.npz", *dev.outputs)
         if dev.tensors:
             np.savez(folder / "tensors_device.npz", **{f"t_{k}": v for k, v in dev.tensors.items()})
         timings["device_s"] = round(time.monotonic() - t, 3)
+        counter = counter_section(dev.info.get("counter", "none"), dev.counts, backend, target)
         res["device"].update(info=dev.info, link=dev.link, vectors_done=len(dev.counts),
-                             counts=dev.counts, seconds=round(dev.seconds, 3))
-        step.done("ok", f"{len(dev.counts)} vectors in {dev.seconds:.1f} s")
+                             counts=dev.counts, counter=counter, seconds=round(dev.seconds, 3))
+        per = (f"; {counter['median'] / 1e6:.2f} M {counter['unit']}/inference"
+               if counter["median"] else "")
+        step.done("ok", f"{len(dev.counts)} vectors in {dev.seconds:.1f} s{per}")
     # compare: outputs of every pair, per-layer localisation, attribution
     chain = RUNTIME_REFERENCES[cfg.runtime]
     own = next((n for n in chain if n in refs and refs[n]), chain[0])

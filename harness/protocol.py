@@ -21,6 +21,7 @@ type request     payload                          type answer  payload
 0x04 READ_OUTPUT u8 index, u32 offset, u16 length 0x84 DATA    bytes
 0x05 READ_TENSOR u16 index, u32 offset, u16 len   0x85 DATA    bytes
 0x06 STATS       (empty)                          0x86 STATS   app-defined bytes
+0x07 LOAD_INPUT  u8 index, u32 file offset        0x87 LOADED  (empty); emulators only
 ==== =========== ================================ ==== ======= ===============================
 
 Device -> host only: 0x7D ERROR (answer to any request: u8 code, UTF-8
@@ -53,6 +54,7 @@ MAX_FRAME = HEADER_LEN + MAX_PAYLOAD + CRC_LEN
 MAX_ENCODED = MAX_FRAME + MAX_FRAME // 254 + 2  # COBS overhead + the 0x00
 
 HELLO, WRITE_INPUT, INVOKE, READ_OUTPUT, READ_TENSOR, STATS = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+LOAD_INPUT, LOADED = 0x07, 0x87  # emulators: input from the semihosting file
 INFO, ACK, INVOKED, OUTPUT_DATA, TENSOR_DATA, STATS_DATA = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86
 ERROR, LOG, FAULT = 0x7D, 0x7E, 0x7F
 RESPONSE_BIT = 0x80
@@ -65,6 +67,8 @@ TYPE_NAMES = {
     READ_OUTPUT: "READ_OUTPUT",
     READ_TENSOR: "READ_TENSOR",
     STATS: "STATS",
+    LOAD_INPUT: "LOAD_INPUT",
+    LOADED: "LOADED",
     INFO: "INFO",
     ACK: "ACK",
     INVOKED: "INVOKED",

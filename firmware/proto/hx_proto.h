@@ -70,6 +70,7 @@ enum {
   HX_T_READ_OUTPUT = 0x04,
   HX_T_READ_TENSOR = 0x05,
   HX_T_STATS = 0x06,
+  HX_T_LOAD_INPUT = 0x07, /* u8 index, u32 offset: input from the semihosting file */
   HX_T_INFO = 0x81,
   HX_T_ACK = 0x82,
   HX_T_INVOKED = 0x83,

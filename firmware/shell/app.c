@@ -12,13 +12,16 @@
 #include "hx_proto.h"
 
 void hx_uart_init(void);
+void hx_counter_init(void);
 uint32_t hx_counter_read(void);
 const char *hx_counter_kind(void);
+int hx_semihost_read(uint32_t offset, uint8_t *dst, uint32_t len);
 
 static uint32_t last_count;
 static uint32_t invokes;
 
 /* Without a cycle counter the shell reports 0 and says so in the handshake. */
+__attribute__((weak)) void hx_counter_init(void) {}
 __attribute__((weak)) uint32_t hx_counter_read(void) { return 0; }
 __attribute__((weak)) const char *hx_counter_kind(void) { return "none"; }
 
@@ -31,6 +34,7 @@ static void reply_info(const hx_frame *req) {
   hx_kv_str(text, &pos, sizeof text, "cpu", HX_CPU_NAME);
   hx_kv_u32(text, &pos, sizeof text, "clock_hz", HX_CLOCK_HZ);
   hx_kv_str(text, &pos, sizeof text, "counter", hx_counter_kind());
+  hx_kv_u32(text, &pos, sizeof text, "semihosting", HX_SEMIHOSTING);
   hx_kv_u32(text, &pos, sizeof text, "inputs", hx_model_num_inputs);
   hx_kv_u32(text, &pos, sizeof text, "outputs", hx_model_num_outputs);
   uint16_t n = (uint16_t)strlen(hx_model_info);
@@ -72,6 +76,25 @@ static void write_input(const hx_frame *req) {
 }
 
 #define HX_INVOKE_STEP 0x01u
+
+/* LOAD_INPUT: u8 input index, u32 offset in the host's inputs file (semihosting). */
+static void load_input(const hx_frame *req) {
+  if (req->len < 5) {
+    hx_proto_error(req, HX_ERR_BAD_REQUEST, "short LOAD_INPUT");
+    return;
+  }
+  uint32_t index = req->payload[0];
+  if (index >= hx_model_num_inputs) {
+    hx_proto_error(req, HX_ERR_BAD_INDEX, "no such input");
+    return;
+  }
+  const hx_io *io = &hx_model_inputs[index];
+  if (hx_semihost_read(hx_get_u32(req->payload + 1), io->data, io->size) != 0) {
+    hx_proto_error(req, HX_ERR_NOT_READY, "semihosting read failed");
+    return;
+  }
+  hx_proto_reply(req, HX_T_LOAD_INPUT | 0x80u, 0, 0);
+}
 
 static void invoke(const hx_frame *req) {
   uint8_t flags = req->len >= 1 ? req->payload[0] : 0;
@@ -140,6 +163,7 @@ void hx_app_handle(const hx_frame *req) {
     case HX_T_INVOKE: invoke(req); break;
     case HX_T_READ_OUTPUT: read_output(req); break;
     case HX_T_READ_TENSOR: read_tensor(req); break;
+    case HX_T_LOAD_INPUT: load_input(req); break;
     case HX_T_STATS: stats(req); break;
     default: hx_proto_error(req, HX_ERR_UNKNOWN_TYPE, "request not handled"); break;
   }
@@ -147,6 +171,7 @@ void hx_app_handle(const hx_frame *req) {
 
 int main(void) {
   hx_uart_init();
+  hx_counter_init();
   hx_proto_init();
   hx_proto_log("harness firmware up: " HX_TARGET_NAME ", build " HX_BUILD_ID);
   for (;;) {

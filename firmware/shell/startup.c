@@ -15,6 +15,8 @@ int main(void);
 void Reset_Handler(void);
 void HardFault_Handler(void);
 void Default_Handler(void);
+/* The SysTick counter (counter_systick.c) overrides this when it is linked. */
+void SysTick_Handler(void) __attribute__((weak, alias("Default_Handler")));
 
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 #define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u)
@@ -38,7 +40,7 @@ void (*const hx_vectors[16])(void) = {
     Default_Handler,   /* DebugMon */
     0,
     Default_Handler,   /* PendSV */
-    Default_Handler,   /* SysTick */
+    SysTick_Handler,
 };
 
 void Reset_Handler(void) {

@@ -12,6 +12,7 @@ class Backend(ABC):
 
     name: str = ""
     counter_kind: str = "none"  # what INVOKED counts mean here
+    semihosting: bool = False  # inputs may be read from a host file (emulators)
 
     @abstractmethod
     def start(self) -> str:

@@ -34,12 +34,15 @@ def _free_port() -> int:
 
 class QemuBackend(Backend):
     name = "qemu"
+    counter_kind = "instructions"  # -icount shift=0: 1 ns of virtual time per instruction
+    semihosting = True
 
     def __init__(self, target: Target, elf: Path, log_dir: Path, *,
                  boot_timeout: float = 20.0) -> None:
         if not target.qemu_machine:
             raise BadInput(f"target {target.name} has no QEMU machine", hint="use --port")
-        self.target, self.elf, self.log_dir = target, elf, log_dir
+        # Absolute: QEMU runs in the run folder (semihosting paths are relative to it).
+        self.target, self.elf, self.log_dir = target, elf.resolve(), log_dir.resolve()
         self.boot_timeout = boot_timeout
         self.proc: subprocess.Popen | None = None
         self.port = 0
@@ -56,6 +59,9 @@ class QemuBackend(Backend):
             # The guest waits for us: nothing the firmware says before we connect is lost.
             "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
             "-d", "guest_errors", "-D", str(self.log_dir / "qemu-guest-errors.log"),
+            # Inputs by semihosting (read relative to QEMU's cwd, the run folder), and
+            # virtual time = 1 ns per instruction so SysTick ticks count instructions.
+            "-semihosting-config", "enable=on,target=native", "-icount", "shift=0",
         ]
 
     def start(self) -> str:
@@ -65,7 +71,8 @@ class QemuBackend(Backend):
             self.port = _free_port()
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
             self.proc = subprocess.Popen(
-                self.command(self.port), stdin=subprocess.DEVNULL, stdout=self._log,
+                self.command(self.port), cwd=self.log_dir, stdin=subprocess.DEVNULL,
+                stdout=self._log,
                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
             )
             if self._wait_listening():
