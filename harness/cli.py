@@ -24,19 +24,46 @@ RUN_OPTIONS: list[tuple[str, str, type, object, str]] = [
     ("--vectors", "vectors", int, 10, "number of seeded random input vectors"),
     ("--seed", "seed", int, 0, "seed for the random vectors"),
     ("--inputs", "inputs", str, None, "input vectors from a .npy/.npz file instead"),
-    ("--references", "references", str, DEFAULT_REFERENCES,
-     "comma-separated desktop references: litert-ref, litert, tflm-host, numpy-int8, "
-     "numpy-float (float-model is added by --float-model)"),
-    ("--float-model", "float_model", str, None,
-     "the float .tflite of the same network, for the end-to-end quantization error"),
-    ("--tolerance", "tolerance", str, None,
-     "per-reference LSB tolerance, e.g. litert=2,litert-ref=0 (own reference default 0)"),
-    ("--port", "port", str, None, "serial URL of a real board (not supported yet)"),
+    (
+        "--references",
+        "references",
+        str,
+        DEFAULT_REFERENCES,
+        "comma-separated desktop references: litert-ref, litert, tflm-host, numpy-int8, "
+        "numpy-float (float-model is added by --float-model)",
+    ),
+    (
+        "--float-model",
+        "float_model",
+        str,
+        None,
+        "the float .tflite of the same network, for the end-to-end quantization error",
+    ),
+    (
+        "--tolerance",
+        "tolerance",
+        str,
+        None,
+        "per-reference LSB tolerance, e.g. litert=2,litert-ref=0 (own reference default 0)",
+    ),
+    (
+        "--port",
+        "port",
+        str,
+        None,
+        "a real board's serial port or URL (/dev/ttyACM0, socket://host:port, rfc2217://...)",
+    ),
+    ("--flash", "flash", str, None, "flash the board first with pyocd, openocd or st-flash"),
     ("--baud", "baud", int, 115200, "serial baud rate"),
     ("--runs-dir", "runs_dir", str, "runs", "folder for run folders"),
     ("--timeout", "timeout", float, 60.0, "seconds one inference may take on the device"),
-    ("--rounding", "rounding", str, "double",
-     "requantization rounding built into builtin kernels: double (TFLite) or single"),
+    (
+        "--rounding",
+        "rounding",
+        str,
+        "double",
+        "requantization rounding built into builtin kernels: double (TFLite) or single",
+    ),
 ]
 
 
@@ -60,11 +87,19 @@ def make_config(opts: dict) -> object:
     refs = [r.strip() for r in str(opts.get("references") or "").split(",") if r.strip()]
     return RunConfig(
         model=Path(opts["model"]) if opts.get("model") else EXAMPLE_MODEL,
-        target=opts["target"], runtime=opts["runtime"], vectors=int(opts["vectors"]),
-        seed=int(opts["seed"]), inputs=Path(opts["inputs"]) if opts.get("inputs") else None,
-        references=refs, tolerances=parse_tolerances(opts.get("tolerance")),
-        port=opts.get("port"), baud=int(opts["baud"]), runs_dir=Path(opts["runs_dir"]),
-        timeout=float(opts["timeout"]), rounding=opts["rounding"],
+        target=opts["target"],
+        runtime=opts["runtime"],
+        vectors=int(opts["vectors"]),
+        seed=int(opts["seed"]),
+        inputs=Path(opts["inputs"]) if opts.get("inputs") else None,
+        references=refs,
+        tolerances=parse_tolerances(opts.get("tolerance")),
+        port=opts.get("port"),
+        flash=opts.get("flash"),
+        baud=int(opts["baud"]),
+        runs_dir=Path(opts["runs_dir"]),
+        timeout=float(opts["timeout"]),
+        rounding=opts["rounding"],
         per_layer=bool(opts.get("per_layer")),
         float_model=Path(opts["float_model"]) if opts.get("float_model") else None,
         quiet=bool(opts.get("quiet")),
@@ -87,8 +122,9 @@ def run_with_exit_code(opts: dict) -> int:
     except Exception as exc:  # a bug: keep the traceback, show one line
         log = Path(tempfile.gettempdir()) / "harness-crash.log"
         log.write_text(traceback.format_exc())
-        print(f"error: internal error {type(exc).__name__}: {exc} (traceback: {log})",
-              file=sys.stderr)
+        print(
+            f"error: internal error {type(exc).__name__}: {exc} (traceback: {log})", file=sys.stderr
+        )
         return int(ExitCode.INTERNAL)
 
 
@@ -98,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     run_p = sub.add_parser("run", help="cross-check a model on a target")
     for flag, dest, typ, default, text in RUN_OPTIONS:
         run_p.add_argument(flag, dest=dest, type=typ, default=default, help=text)
-    run_p.add_argument("--per-layer", dest="per_layer", action="store_true",
-                       help="read every intermediate tensor and name the first diverging op")
+    run_p.add_argument(
+        "--per-layer",
+        dest="per_layer",
+        action="store_true",
+        help="read every intermediate tensor and name the first diverging op",
+    )
     run_p.add_argument("--quiet", action="store_true", help="print errors only")
     args = ap.parse_args(argv)
     return run_with_exit_code(vars(args))

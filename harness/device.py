@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DeviceError
+from .errors import DeviceError, DeviceFault
 from .link import Link
 from .model import Graph
 
@@ -57,6 +57,13 @@ def _step_through(link: Link, graph: Graph, per_tensor: dict[int, list[np.ndarra
     return total
 
 
+BOOT_LOG = "harness firmware up"  # the shell's first LOG frame after every reset
+
+
+def _boots(link: Link) -> int:
+    return sum(BOOT_LOG in line for line in link.logs)
+
+
 def write_inputs_file(path: Path, vectors: list[np.ndarray]) -> list[list[int]]:
     """Vectors back to back (vector k: input 0, input 1, ...); offsets[k][i] of each."""
     offsets, pos = [], 0
@@ -93,26 +100,48 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
     collected: list[list[np.ndarray]] = [[] for _ in outs_t]
     counts: list[int] = []
     per_tensor: dict[int, list[np.ndarray]] = {}
+    resets = 0
+
+    def one_vector(k: int) -> tuple[int, list[bytes], dict[int, list[np.ndarray]]]:
+        boots = _boots(link)
+        for i, arr in enumerate(vectors):
+            if offsets is not None:
+                link.load_input(i, offsets[k][i])
+            else:
+                link.write_input(i, np.ascontiguousarray(arr[k]).tobytes())
+        tensors: dict[int, list[np.ndarray]] = {}
+        n = _step_through(link, graph, tensors) if per_layer else link.invoke()
+        raws = [link.read_output(i, t.nbytes) for i, t in enumerate(outs_t)]
+        if _boots(link) != boots:
+            # Retries hide a reset from each request, but not from the vector: its
+            # inputs may have been lost, so its outputs cannot be trusted.
+            raise DeviceError(f"the device rebooted during vector {k}")
+        return n, raws, tensors
+
     with open(jsonl, "a", encoding="utf-8") as log:
         for k in range(count):
-            for i, arr in enumerate(vectors):
-                if offsets is not None:
-                    link.load_input(i, offsets[k][i])
-                else:
-                    link.write_input(i, np.ascontiguousarray(arr[k]).tobytes())
-            n = _step_through(link, graph, per_tensor) if per_layer else link.invoke()
-            row = {"vector": k, "count": n, "outputs": []}
-            for i, t in enumerate(outs_t):
-                raw = link.read_output(i, t.nbytes)
-                arr = np.frombuffer(raw, dtype=t.dtype).reshape(t.shape).copy()
-                collected[i].append(arr)
-                row["outputs"].append(raw.hex())
+            try:
+                n, raws, tensors = one_vector(k)
+            except DeviceFault:
+                raise
+            except DeviceError:
+                # A board that reset (or a garbled exchange) starts over: handshake
+                # again, then redo this vector once; a second failure is final.
+                resets += 1
+                check_handshake(link.wait_for_device(timeout=boot_timeout), graph, build_id)
+                n, raws, tensors = one_vector(k)
+            for index, arrs in tensors.items():
+                per_tensor.setdefault(index, []).extend(arrs)
+            for i, (t, raw) in enumerate(zip(outs_t, raws, strict=True)):
+                collected[i].append(np.frombuffer(raw, dtype=t.dtype).reshape(t.shape).copy())
             counts.append(n)
-            log.write(json.dumps(row) + "\n")
+            log.write(json.dumps({"vector": k, "count": n,
+                                  "outputs": [r.hex() for r in raws]}) + "\n")
             log.flush()
             if progress:
                 progress(k + 1)
     outputs = [np.stack(c) for c in collected]
     tensors = {k: np.stack(v) for k, v in per_tensor.items()}
-    return DeviceRun(info, outputs, counts, time.monotonic() - start, link.counters(),
+    link_counters = {**link.counters(), "device_resets": resets}
+    return DeviceRun(info, outputs, counts, time.monotonic() - start, link_counters,
                      list(link.logs), tensors)

@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__
 from .analysis import analyse
 from .arena import plan_arena
-from .backends import QemuBackend
+from .backends import BoardBackend, QemuBackend
 from .build import build
 from .device import run_vectors
 from .errors import BadInput, HarnessError
@@ -55,6 +55,7 @@ class RunConfig:
     rounding: str = "double"
     per_layer: bool = False
     float_model: Path | None = None
+    flash: str | None = None  # pyocd | openocd | st-flash, with --port
     quiet: bool = False
 
 
@@ -76,8 +77,8 @@ def _validate(cfg: RunConfig) -> None:
     if unknown:
         raise BadInput(f"unknown reference(s): {', '.join(unknown)}",
                        hint=f"choose from {', '.join(REFERENCES)}")
-    if cfg.port:
-        raise BadInput("--port (real boards) is not supported yet", hint="omit it to use QEMU")
+    if cfg.flash and not cfg.port:
+        raise BadInput("--flash needs --port (the board's serial port)")
     if cfg.float_model is not None and not Path(cfg.float_model).exists():
         raise BadInput(f"float model not found: {cfg.float_model}")
     if cfg.rounding not in ("double", "single"):
@@ -154,8 +155,9 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
     # firmware + build
     with out.step("firmware") as step:
         t = time.monotonic()
+        backend_cls = BoardBackend if cfg.port else QemuBackend
         project = generate_builtin(graph, target, baud=cfg.baud, rounding=cfg.rounding,
-                                   semihosting=QemuBackend.semihosting)
+                                   semihosting=backend_cls.semihosting)
         built = build(project)
         timings["build_s"] = round(time.monotonic() - t, 3)
         res["build"] = json_report.build_section(built)
@@ -183,16 +185,18 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
             else:
                 step.done(r.status, r.reason)
     # device
-    with out.step(f"device ({target.name} on QEMU {target.qemu_machine})") as step:
+    where = f"board on {cfg.port}" if cfg.port else f"QEMU {target.qemu_machine}"
+    with out.step(f"device ({target.name} on {where})") as step:
         t = time.monotonic()
-        backend = QemuBackend(target, built.elf, folder)
+        backend = (BoardBackend(target, built.elf, cfg.port, folder, flash_tool=cfg.flash)
+                   if cfg.port else QemuBackend(target, built.elf, folder))
         res["device"]["backend"] = backend.describe()
         with backend as url, Link.open(url, baudrate=cfg.baud,
                                        invoke_timeout=cfg.timeout) as link:
             res["device"]["backend"] = backend.describe()
             dev = run_vectors(link, graph, vectors, build_id=built.build_id,
                               jsonl=folder / "device_outputs.jsonl", per_layer=cfg.per_layer,
-                              inputs_file=folder / SEMIHOST_FILE,
+                              inputs_file=folder / SEMIHOST_FILE if backend.semihosting else None,
                               progress=step.progress(len(vectors[0])))
         (folder / "device.log").write_text("\n".join(dev.logs) + "\n")
         np.savez(folder / "outputs_device.npz", *dev.outputs)

@@ -42,6 +42,7 @@ class Target:
     uart_clock_hz: int | None = None  # UART peripheral clock when not the core clock
     boots_secure: bool = False
     soc: str = ""  # what the memory map describes, for messages
+    openocd_config: str | None = None  # for --flash openocd on a real board
 
     @property
     def where(self) -> str:
@@ -77,6 +78,7 @@ TARGETS: dict[str, Target] = {
         renode_platform="platforms/boards/stm32f4_discovery.repl",
         has_fpu=True,
         boards=("Nucleo-F446RE", "Nucleo-F411RE", "STM32F4-Discovery"),
+        openocd_config="board/st_nucleo_f4.cfg",
         soc="STM32F405",
     ),
     "cortex-m0": Target(

@@ -7,6 +7,7 @@ manager that guarantees its processes are gone when it exits.
 from __future__ import annotations
 
 from .base import Backend
+from .board import BoardBackend
 from .qemu import QemuBackend
 
-__all__ = ["Backend", "QemuBackend"]
+__all__ = ["Backend", "BoardBackend", "QemuBackend"]

@@ -38,7 +38,7 @@ class QemuBackend(Backend):
     semihosting = True
 
     def __init__(self, target: Target, elf: Path, log_dir: Path, *,
-                 boot_timeout: float = 20.0) -> None:
+                 boot_timeout: float = 20.0, monitor: bool = False) -> None:
         if not target.qemu_machine:
             raise BadInput(f"target {target.name} has no QEMU machine", hint="use --port")
         # Absolute: QEMU runs in the run folder (semihosting paths are relative to it).
@@ -46,6 +46,8 @@ class QemuBackend(Backend):
         self.boot_timeout = boot_timeout
         self.proc: subprocess.Popen | None = None
         self.port = 0
+        # A monitor socket lets tests reset the emulated board ("system_reset").
+        self.monitor_port = _free_port() if monitor else 0
         self._log = None
 
     @property
@@ -55,7 +57,9 @@ class QemuBackend(Backend):
     def command(self, port: int) -> list[str]:
         return [
             QEMU, "-M", self.target.qemu_machine, "-kernel", str(self.elf),
-            "-display", "none", "-monitor", "none", "-nodefaults",
+            "-display", "none", "-nodefaults", "-monitor",
+            f"tcp:127.0.0.1:{self.monitor_port},server=on,wait=off" if self.monitor_port
+            else "none",
             # The guest waits for us: nothing the firmware says before we connect is lost.
             "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
             "-d", "guest_errors", "-D", str(self.log_dir / "qemu-guest-errors.log"),

@@ -1,0 +1,83 @@
+"""Board-style runs: the harness on a serial URL (socket://) with the real QEMU behind it."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLE, ROOT
+from harness.backends import QemuBackend
+from harness.build import build
+from harness.device import run_vectors
+from harness.errors import ExitCode
+from harness.firmware import generate_builtin
+from harness.link import Link
+from harness.model import parse_model
+from harness.pipeline import RunConfig, run
+from harness.references.runner import run_reference
+from harness.targets import get_target
+from harness.vectors import random_vectors
+
+STM32F4 = get_target("stm32f4")
+
+
+def _board_firmware():
+    """What `--port` builds: no semihosting (a board has no debugger to answer it)."""
+    return build(generate_builtin(parse_model(EXAMPLE), STM32F4, semihosting=False))
+
+
+def test_board_style_run_over_a_socket_url(tmp_path: Path) -> None:
+    built = _board_firmware()
+    with QemuBackend(STM32F4, built.elf, tmp_path / "qemu") as url:
+        res = run(RunConfig(model=EXAMPLE, vectors=3, port=url, runs_dir=tmp_path / "runs",
+                            references=["litert-ref"], quiet=True))
+    assert res["verdict"]["status"] == "PASS", res["verdict"]
+    assert res["device"]["backend"]["name"] == "board"
+    assert res["device"]["info"]["semihosting"] == "0"
+    assert res["device"]["info"]["build_id"] == built.build_id
+    assert res["device"]["link"]["bytes_sent"] > 3 * 32 * 32  # inputs crossed the link
+    assert res["device"]["counter"]["unit"] == "cycles"
+
+
+def test_board_reset_mid_run_is_survived(tmp_path: Path) -> None:
+    built = _board_firmware()
+    g = parse_model(EXAMPLE)
+    vectors = random_vectors(g, 5, seed=9)
+    qemu = QemuBackend(STM32F4, built.elf, tmp_path, monitor=True)
+
+    def reset_after(done: int) -> None:
+        if done == 2:  # a real reset of the emulated board between vectors 2 and 3
+            with socket.create_connection(("127.0.0.1", qemu.monitor_port), timeout=5) as mon:
+                mon.sendall(b"system_reset\n")
+                seen = b""
+                while seen.count(b"(qemu)") < 2:  # the banner's prompt, then the command's
+                    seen += mon.recv(4096)
+
+    with qemu as url, Link.open(url, timeout=0.5, retries=2) as link:
+        dev = run_vectors(link, g, vectors, build_id=built.build_id, jsonl=tmp_path / "o.jsonl",
+                          progress=reset_after)
+    assert dev.link["device_resets"] >= 1
+    assert sum("firmware up" in line for line in dev.logs) >= 2  # it did boot twice
+    ref = run_reference("litert-ref", EXAMPLE, vectors)
+    assert np.array_equal(dev.outputs[0], ref.outputs[0])
+
+
+def test_flash_needs_a_port_and_a_tool(tmp_path: Path) -> None:
+    def harness(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "harness", "run", "--runs-dir",
+                               str(tmp_path), *args], capture_output=True, text=True, cwd=ROOT,
+                              timeout=120)
+
+    no_port = harness("--flash", "pyocd")
+    assert no_port.returncode == ExitCode.BAD_INPUT and "--port" in no_port.stderr
+    if shutil.which("pyocd"):
+        pytest.skip("pyocd is installed here; the missing-tool message cannot be shown")
+    missing = harness("--flash", "pyocd", "--port", "socket://127.0.0.1:9")
+    assert missing.returncode == ExitCode.MISSING_TOOL
+    assert missing.stderr.strip().count("\n") == 0 and "pip install pyocd" in missing.stderr
