@@ -1,0 +1,72 @@
+"""A noisy serial line at the byte level: 1% of bytes corrupted, 0.5% dropped, both ways.
+
+The device is the real protocol C code (hx_proto.c) compiled for the host, behind a
+real pty; every answer must be right and no corrupted frame may be accepted.
+CI runs 1,000 frame exchanges; `invoke test --full` runs the 10,000 of the acceptance.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from test_protocol import T_ECHO, Relay, Rig, testdev  # noqa: F401 - fixture
+
+from conftest import FULL
+
+EXCHANGES = 10_000 if FULL else 1_000
+
+
+class ByteNoiseRelay(Relay):
+    """Per byte: flip one bit with p=1%, drop it with p=0.5%."""
+
+    def _forward(self, frame, dst, way, rng):  # type: ignore[override]
+        st = self.stats[way]
+        st["frames"] += frame != b"\x00"
+        out = bytearray()
+        for b in frame:
+            r = rng.random()
+            if r < 0.005:
+                st["dropped_bytes"] += 1
+                continue
+            if r < 0.015:
+                st["corrupted_bytes"] += 1
+                b ^= 1 << rng.randrange(8)
+            out.append(b)
+        st["bytes"] += len(frame)
+        from test_protocol import write_all
+
+        write_all(dst, bytes(out))
+
+
+def test_ten_thousand_frames_on_a_noisy_line(testdev, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    monkeypatch.setattr("test_protocol.Relay", ByteNoiseRelay)
+    rig = Rig(testdev, "pty", seed=21)
+    try:
+        link = rig.link
+        link.timeout, link.retries = 0.02, 40
+        link.wait_for_device(5.0)
+        rng = random.Random(22)
+        wrong = 0
+        invokes = 0
+        for i in range(EXCHANGES):
+            if i % 10 == 0:  # a "vector": write input, invoke, read the output back
+                data = rng.randbytes(24)
+                link.write_input(0, data)
+                invokes += 1
+                assert link.invoke() == invokes
+                wrong += link.read_output(0, 24) != bytes((-b) & 0xFF for b in data)
+            else:
+                payload = rng.randbytes(rng.randrange(1, 24))
+                wrong += link.request(T_ECHO, payload).payload != payload
+        noise = rig.relay.stats
+        c = link.counters()
+    finally:
+        rig.close()
+    print(f"\nnoisy line: {EXCHANGES} exchanges, {c['frames_sent']} frames sent, "
+          f"{c['retries']} retries, {c['bad_frames']} bad frames dropped by the host, "
+          f"injected h2d {dict(noise['h2d'])}, d2h {dict(noise['d2h'])}; wrong answers {wrong}")
+    assert wrong == 0
+    for way in ("h2d", "d2h"):
+        assert noise[way]["corrupted_bytes"] > 0 and noise[way]["dropped_bytes"] > 0
+    assert c["retries"] > 0 and c["bad_frames"] > 0
