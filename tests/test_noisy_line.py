@@ -39,7 +39,7 @@ class ByteNoiseRelay(Relay):
         write_all(dst, bytes(out))
 
 
-def test_ten_thousand_frames_on_a_noisy_line(testdev, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_frames_on_a_noisy_line(testdev, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     monkeypatch.setattr("test_protocol.Relay", ByteNoiseRelay)
     rig = Rig(testdev, "pty", seed=21)
     try:
