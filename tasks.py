@@ -11,6 +11,7 @@ from harness.cli import RUN_OPTIONS
 RUN_HELP = {dest: text for _flag, dest, _type, _default, text in RUN_OPTIONS}
 RUN_HELP["quiet"] = "print errors only"
 RUN_HELP["per_layer"] = "read every intermediate tensor and name the first diverging op"
+RUN_HELP["resume"] = "finish a run folder that died, keeping the vectors it measured"
 
 
 @task(help={})
@@ -40,6 +41,8 @@ def run(
     per_layer: bool = False,
     port: str = "",
     flash: str = "",
+    resume: str = "",
+    emulator: str = "qemu",
     baud: int = 115200,
     runs_dir: str = "runs",
     timeout: float = 60.0,
@@ -69,6 +72,8 @@ def run(
             per_layer=per_layer,
             port=port or None,
             flash=flash or None,
+            resume=resume or None,
+            emulator=emulator,
             baud=baud,
             runs_dir=runs_dir,
             timeout=timeout,
@@ -98,5 +103,34 @@ def test(c: Context, k: str = "", full: bool = False, x: bool = False) -> None:
     result = c.run(" ".join(args), env=env, warn=True, pty=False)
     if result.exited == 5:
         raise Exit("no test ran", code=5)
+    if result.exited:
+        raise Exit(code=result.exited)
+
+
+@task(help={"model": "the .tflite (default: the bundled example)",
+            "target": "a target with a Renode platform (default stm32f4)"})
+def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
+    """Boot the firmware in Renode and run the rendered Robot suite with renode-test."""
+    import tempfile
+    from pathlib import Path
+
+    from harness.backends.renode import INSTALL_HINT, render_renode_files, renode_test_command
+    from harness.build import build, require_tool
+    from harness.errors import HarnessError
+    from harness.firmware import generate_builtin
+    from harness.model import parse_model
+    from harness.pipeline import EXAMPLE_MODEL
+    from harness.targets import get_target
+
+    try:
+        require_tool("renode-test", hint=INSTALL_HINT)
+        tgt = get_target(target)
+        graph = parse_model(model or EXAMPLE_MODEL)
+        elf = build(generate_builtin(graph, tgt, semihosting=False)).elf
+    except HarnessError as exc:
+        raise Exit(f"error: {exc.one_line()}", code=int(exc.code)) from None
+    folder = Path(tempfile.mkdtemp(prefix="renode-test-"))
+    _resc, robot = render_renode_files(tgt, elf, folder)
+    result = c.run(" ".join(renode_test_command(robot)), warn=True, pty=False)
     if result.exited:
         raise Exit(code=result.exited)

@@ -53,6 +53,7 @@ RUN_OPTIONS: list[tuple[str, str, type, object, str]] = [
         None,
         "a real board's serial port or URL (/dev/ttyACM0, socket://host:port, rfc2217://...)",
     ),
+    ("--emulator", "emulator", str, "qemu", "emulator when there is no --port: qemu or renode"),
     ("--flash", "flash", str, None, "flash the board first with pyocd, openocd or st-flash"),
     ("--baud", "baud", int, 115200, "serial baud rate"),
     ("--runs-dir", "runs_dir", str, "runs", "folder for run folders"),
@@ -102,6 +103,8 @@ def make_config(opts: dict) -> object:
         rounding=opts["rounding"],
         per_layer=bool(opts.get("per_layer")),
         float_model=Path(opts["float_model"]) if opts.get("float_model") else None,
+        resume=Path(opts["resume"]) if opts.get("resume") else None,
+        emulator=opts.get("emulator") or "qemu",
         quiet=bool(opts.get("quiet")),
     )
 
@@ -140,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="read every intermediate tensor and name the first diverging op",
     )
+    run_p.add_argument("--resume", metavar="RUN_DIR", default=None,
+                       help="finish a run that died, keeping the vectors it measured")
     run_p.add_argument("--quiet", action="store_true", help="print errors only")
     args = ap.parse_args(argv)
     return run_with_exit_code(vars(args))

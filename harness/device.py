@@ -82,13 +82,16 @@ def write_inputs_file(path: Path, vectors: list[np.ndarray]) -> list[list[int]]:
 def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id: str | None,
                 jsonl: Path, boot_timeout: float = 20.0, per_layer: bool = False,
                 inputs_file: Path | None = None,
+                done: dict[int, tuple[int, list[bytes]]] | None = None,
                 progress: Callable[[int], None] | None = None) -> DeviceRun:
     """Write inputs, invoke, read outputs for every vector; return stacked outputs.
 
     With `per_layer`, the device steps op by op and every op's output is read too.
     With `inputs_file` and a firmware that has semihosting, inputs are read by the
     device from that file instead of crossing the (slow, emulated) UART.
+    `done` holds vectors measured by an earlier, interrupted run: they are not rerun.
     """
+    done = done or {}
     start = time.monotonic()
     info = link.wait_for_device(timeout=boot_timeout)
     check_handshake(info, graph, build_id)
@@ -120,6 +123,12 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
 
     with open(jsonl, "a", encoding="utf-8") as log:
         for k in range(count):
+            if k in done:
+                n, raws = done[k]
+                for i, (t, raw) in enumerate(zip(outs_t, raws, strict=True)):
+                    collected[i].append(np.frombuffer(raw, dtype=t.dtype).reshape(t.shape))
+                counts.append(n)
+                continue
             try:
                 n, raws, tensors = one_vector(k)
             except DeviceFault:

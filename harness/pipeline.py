@@ -17,8 +17,9 @@ import numpy as np
 from . import __version__
 from .analysis import analyse
 from .arena import plan_arena
-from .backends import BoardBackend, QemuBackend
-from .build import build
+from .backends import BoardBackend, QemuBackend, RenodeBackend
+from .backends.renode import INSTALL_HINT as RENODE_HINT
+from .build import build, require_tool
 from .device import run_vectors
 from .errors import BadInput, HarnessError
 from .firmware import ROOT, SEMIHOST_FILE, STACK_BYTES, generate_builtin
@@ -28,6 +29,7 @@ from .model import Graph, parse_model
 from .references import REFERENCES, RUNTIME_REFERENCES
 from .references.runner import run_reference
 from .report import console, html, json_report, junit
+from .resume import load_run
 from .targets import check_fits, estimate_footprint, get_target
 from .vectors import load_vectors, random_vectors
 
@@ -56,6 +58,8 @@ class RunConfig:
     per_layer: bool = False
     float_model: Path | None = None
     flash: str | None = None  # pyocd | openocd | st-flash, with --port
+    resume: Path | None = None  # finish this run folder
+    emulator: str = "qemu"  # qemu | renode, when there is no --port
     quiet: bool = False
 
 
@@ -77,6 +81,12 @@ def _validate(cfg: RunConfig) -> None:
     if unknown:
         raise BadInput(f"unknown reference(s): {', '.join(unknown)}",
                        hint=f"choose from {', '.join(REFERENCES)}")
+    if cfg.emulator not in ("qemu", "renode"):
+        raise BadInput(f"--emulator must be qemu or renode, not {cfg.emulator!r}")
+    if cfg.emulator == "renode" and cfg.port:
+        raise BadInput("--emulator renode and --port exclude each other")
+    if cfg.emulator == "renode":  # fail before any work, not after the references
+        require_tool("renode", hint=RENODE_HINT)
     if cfg.flash and not cfg.port:
         raise BadInput("--flash needs --port (the board's serial port)")
     if cfg.float_model is not None and not Path(cfg.float_model).exists():
@@ -88,6 +98,9 @@ def _validate(cfg: RunConfig) -> None:
 def run(cfg: RunConfig) -> dict:
     """Run one cross-check; return the results dict (also written as results.json)."""
     t0 = time.monotonic()
+    done: dict[int, tuple[int, list[bytes]]] = {}
+    if cfg.resume:
+        cfg, resumed_vectors, done = load_run(cfg.resume, cfg)
     _validate(cfg)
     target = get_target(cfg.target)
     graph = parse_model(cfg.model)
@@ -97,15 +110,22 @@ def run(cfg: RunConfig) -> dict:
                             num_ops=len(graph.ops))
     check_fits(target, fp.flash, fp.ram, model=graph.name, flash_detail=fp.flash_detail,
                ram_detail=fp.ram_detail)
-    vectors = (load_vectors(cfg.inputs, graph) if cfg.inputs
-               else random_vectors(graph, cfg.vectors, cfg.seed))
-    folder = _run_folder(cfg, graph)
+    if cfg.resume:
+        vectors, folder = resumed_vectors, Path(cfg.resume)
+    else:
+        vectors = (load_vectors(cfg.inputs, graph) if cfg.inputs
+                   else random_vectors(graph, cfg.vectors, cfg.seed))
+        folder = _run_folder(cfg, graph)
     res = json_report.new_results(cfg, graph, target, folder, __version__)
+    res["resumed_vectors"] = len(done)
     out = console.Console(quiet=cfg.quiet)
     out.header(res)
-    np.savez(folder / "vectors.npz", *vectors)
+    if done:
+        out.line(f"  resuming: {len(done)} of {len(vectors[0])} vectors already measured")
+    if not cfg.resume:
+        np.savez(folder / "vectors.npz", *vectors)
     try:
-        _stages(cfg, graph, target, vectors, folder, res, out)
+        _stages(cfg, graph, target, vectors, folder, res, out, done)
     except HarnessError as exc:
         res["verdict"] = {"status": "ERROR", "reason": exc.one_line(), "exit_code": int(exc.code)}
         raise
@@ -150,12 +170,13 @@ def _derived_reports(folder: Path, res: dict, out: console.Console) -> None:
 
 
 def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], folder: Path,
-            res: dict, out: console.Console) -> None:
+            res: dict, out: console.Console, done: dict) -> None:
     timings = res["timings"]
     # firmware + build
     with out.step("firmware") as step:
         t = time.monotonic()
-        backend_cls = BoardBackend if cfg.port else QemuBackend
+        backend_cls = (BoardBackend if cfg.port
+                       else RenodeBackend if cfg.emulator == "renode" else QemuBackend)
         project = generate_builtin(graph, target, baud=cfg.baud, rounding=cfg.rounding,
                                    semihosting=backend_cls.semihosting)
         built = build(project)
@@ -185,11 +206,16 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
             else:
                 step.done(r.status, r.reason)
     # device
-    where = f"board on {cfg.port}" if cfg.port else f"QEMU {target.qemu_machine}"
+    where = (f"board on {cfg.port}" if cfg.port else f"Renode {target.renode_platform}"
+             if cfg.emulator == "renode" else f"QEMU {target.qemu_machine}")
     with out.step(f"device ({target.name} on {where})") as step:
         t = time.monotonic()
-        backend = (BoardBackend(target, built.elf, cfg.port, folder, flash_tool=cfg.flash)
-                   if cfg.port else QemuBackend(target, built.elf, folder))
+        if cfg.port:
+            backend = BoardBackend(target, built.elf, cfg.port, folder, flash_tool=cfg.flash)
+        elif cfg.emulator == "renode":
+            backend = RenodeBackend(target, built.elf, folder)
+        else:
+            backend = QemuBackend(target, built.elf, folder)
         res["device"]["backend"] = backend.describe()
         with backend as url, Link.open(url, baudrate=cfg.baud,
                                        invoke_timeout=cfg.timeout) as link:
@@ -197,6 +223,7 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
             dev = run_vectors(link, graph, vectors, build_id=built.build_id,
                               jsonl=folder / "device_outputs.jsonl", per_layer=cfg.per_layer,
                               inputs_file=folder / SEMIHOST_FILE if backend.semihosting else None,
+                              done=done,
                               progress=step.progress(len(vectors[0])))
         (folder / "device.log").write_text("\n".join(dev.logs) + "\n")
         np.savez(folder / "outputs_device.npz", *dev.outputs)

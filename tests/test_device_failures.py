@@ -75,7 +75,7 @@ def test_hardfault_is_reported_with_registers(tmp_path: Path) -> None:
 def test_ctrl_c_during_device_run_keeps_results_and_kills_qemu(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "run", "--model", str(EXAMPLE), "--vectors", "400",
+        [sys.executable, "-m", "harness", "run", "--model", str(EXAMPLE), "--vectors", "150",
          "--runs-dir", str(runs), "--quiet"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -100,7 +100,17 @@ def test_ctrl_c_during_device_run_keeps_results_and_kills_qemu(tmp_path: Path) -
     res = json.loads((jsonl.parent / "results.json").read_text())
     assert res["verdict"]["status"] == "INTERRUPTED"
     rows = [json.loads(line) for line in jsonl.read_text().splitlines()]
-    assert rows and rows[0]["vector"] == 0 and len(rows) < 400
-    assert np.load(jsonl.parent / "vectors.npz")["arr_0"].shape[0] == 400
+    assert rows and rows[0]["vector"] == 0 and len(rows) < 150
+    assert np.load(jsonl.parent / "vectors.npz")["arr_0"].shape[0] == 150
     time.sleep(0.5)
     assert not _qemu_pids(str(runs)), "QEMU outlived the harness"
+    # --resume finishes the run without measuring the kept vectors again.
+    done = proc_done = len(rows)
+    resumed = subprocess.run([sys.executable, "-m", "harness", "run", "--resume", str(jsonl.parent),
+                              "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    res = json.loads((jsonl.parent / "results.json").read_text())
+    assert res["resumed_vectors"] == proc_done and res["verdict"]["status"] == "PASS"
+    lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert sorted(r["vector"] for r in lines) == list(range(150))  # each vector exactly once
+    assert res["device"]["vectors_done"] == 150 and done > 0

@@ -9,5 +9,6 @@ from __future__ import annotations
 from .base import Backend
 from .board import BoardBackend
 from .qemu import QemuBackend
+from .renode import RenodeBackend
 
-__all__ = ["Backend", "BoardBackend", "QemuBackend"]
+__all__ = ["Backend", "BoardBackend", "QemuBackend", "RenodeBackend"]

@@ -61,7 +61,9 @@ class QemuBackend(Backend):
             f"tcp:127.0.0.1:{self.monitor_port},server=on,wait=off" if self.monitor_port
             else "none",
             # The guest waits for us: nothing the firmware says before we connect is lost.
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
+            # nodelay: the guest writes a byte at a time; with Nagle on, each reply would
+            # wait ~40 ms for the host's delayed ACK.
+            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
             "-d", "guest_errors", "-D", str(self.log_dir / "qemu-guest-errors.log"),
             # Inputs by semihosting (read relative to QEMU's cwd, the run folder), and
             # virtual time = 1 ns per instruction so SysTick ticks count instructions.
@@ -74,6 +76,7 @@ class QemuBackend(Backend):
         for _attempt in range(3):  # a port can be taken between probe and bind
             self.port = _free_port()
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+            self._log_start = self._log.tell()  # a resumed run's folder has an old log
             self.proc = subprocess.Popen(
                 self.command(self.port), cwd=self.log_dir, stdin=subprocess.DEVNULL,
                 stdout=self._log,
@@ -92,7 +95,7 @@ class QemuBackend(Backend):
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
-            if b"waiting for connection" in self.log_path.read_bytes():
+            if b"waiting for connection" in self.log_path.read_bytes()[self._log_start:]:
                 return True
             time.sleep(0.02)
         return False
