@@ -98,7 +98,8 @@ def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
         graph=graph, plan=plan, lowered=lowered, arena_tensors=arena_tensors).encode()
     defines = ["-DHX_REQUANT_SINGLE_ROUNDING"] if rounding == "single" else []
     cflags = [*target.cflags, opt, "-g", "-std=c11", "-Wall", "-Wextra", "-ffunction-sections",
-              "-fdata-sections", "-Isrc/shell", "-Isrc/proto", "-Isrc/kernels", "-I.", *defines]
+              "-fdata-sections", "-Isrc/shell", "-Isrc/proto", "-Isrc/kernels", "-I.",
+              f"-DHX_MAX_PAYLOAD={target.max_payload}u", *defines]
     ldflags = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Tlink.ld",
                "-Wl,--gc-sections", "-Wl,-Map=firmware.map"]
     sources = ["model.c"] + sorted(n for n in proj.files if n.endswith(".c") and n != "model.c")
@@ -107,7 +108,7 @@ def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
         target=target, cc="arm-none-eabi-gcc", size_tool="arm-none-eabi-size", cflags=cflags,
         ldflags=ldflags, sources=sources, vpath=vpath).encode()
     proj.files["link.ld"] = _env.get_template("firmware/link.ld.j2").render(
-        target=target, stack_bytes=STACK_BYTES).encode()
+        target=target, stack_bytes=target.stack_bytes).encode()
     proj.files["options.txt"] = "".join(f"{k}={v}\n" for k, v in sorted(proj.options.items())
                                         ).encode()
     # The build id is the hash of everything else, so it names this exact source set.

@@ -89,6 +89,7 @@ class Link:
         self.on_log = on_log
         self.name = name or str(getattr(port, "name", None) or "device")
         self.decoder = FrameDecoder()
+        self.max_payload = MAX_PAYLOAD  # lowered by the handshake for small targets
         self.logs: list[str] = []
         self.fault: dict[str, int] | None = None
         self._next = (seq if seq is not None else random.randrange(1, 0x10000)) & 0xFFFF or 1
@@ -311,6 +312,8 @@ class Link:
     ) -> dict[str, str]:
         frame = self._request(HELLO, b"", timeout, retries, None, count_timeout=count_timeout)
         info = parse_kv(frame.payload)
+        if info.get("max_payload", "").isdigit():  # small targets build smaller frames
+            self.max_payload = min(MAX_PAYLOAD, int(info["max_payload"]))
         if info.get("proto", str(PROTO_VERSION)) != str(PROTO_VERSION):
             raise ProtocolError(
                 f"{self.name} speaks protocol {info['proto']}; this harness speaks {PROTO_VERSION}",
@@ -337,8 +340,9 @@ class Link:
                         hint="did the firmware boot? is the port and baud rate right?",
                     ) from None
 
-    def write_input(self, index: int, data: bytes, *, chunk: int = WRITE_CHUNK) -> None:
+    def write_input(self, index: int, data: bytes, *, chunk: int | None = None) -> None:
         """Write ``data`` into input tensor ``index``, ``chunk`` bytes per request."""
+        chunk = chunk or self.max_payload - (MAX_PAYLOAD - WRITE_CHUNK)
         if not 1 <= chunk <= WRITE_CHUNK:
             raise ValueError(f"chunk must be 1..{WRITE_CHUNK}")
         view = memoryview(bytes(data))
@@ -374,11 +378,11 @@ class Link:
             raise DeviceError(f"inference failed on {self.name}: {status_name(status)}")
         return int(struct.unpack_from("<I", frame.payload, 1)[0])
 
-    def read_output(self, index: int, nbytes: int, *, chunk: int = MAX_PAYLOAD) -> bytes:
+    def read_output(self, index: int, nbytes: int, *, chunk: int | None = None) -> bytes:
         """Read ``nbytes`` of output tensor ``index``."""
         return self._read(READ_OUTPUT, "<BIH", index, nbytes, chunk)
 
-    def read_tensor(self, index: int, nbytes: int, *, chunk: int = MAX_PAYLOAD) -> bytes:
+    def read_tensor(self, index: int, nbytes: int, *, chunk: int | None = None) -> bytes:
         """Read ``nbytes`` of tensor ``index`` (the model's tensor numbering)."""
         return self._read(READ_TENSOR, "<HIH", index, nbytes, chunk)
 
@@ -386,7 +390,8 @@ class Link:
         """The app-defined STATS payload (``parse_kv`` it if the app writes key=value)."""
         return self.request(STATS).payload
 
-    def _read(self, type_: int, fmt: str, index: int, nbytes: int, chunk: int) -> bytes:
+    def _read(self, type_: int, fmt: str, index: int, nbytes: int, chunk: int | None) -> bytes:
+        chunk = chunk or self.max_payload
         if not 1 <= chunk <= MAX_PAYLOAD:
             raise ValueError(f"chunk must be 1..{MAX_PAYLOAD}")
         out = bytearray()

@@ -22,7 +22,7 @@ from .backends.renode import INSTALL_HINT as RENODE_HINT
 from .build import build, require_tool
 from .device import run_vectors
 from .errors import BadInput, HarnessError
-from .firmware import ROOT, SEMIHOST_FILE, STACK_BYTES, generate_builtin
+from .firmware import ROOT, SEMIHOST_FILE, generate_builtin
 from .link import Link
 from .lower import check_supported
 from .model import Graph, parse_model
@@ -106,8 +106,8 @@ def run(cfg: RunConfig) -> dict:
     graph = parse_model(cfg.model)
     check_supported(graph)
     fp = estimate_footprint(sum(t.nbytes for t in graph.tensors if t.is_const),
-                            plan_arena(graph).size, stack_bytes=STACK_BYTES,
-                            num_ops=len(graph.ops))
+                            plan_arena(graph).size, stack_bytes=target.stack_bytes,
+                            num_ops=len(graph.ops), max_payload=target.max_payload)
     check_fits(target, fp.flash, fp.ram, model=graph.name, flash_detail=fp.flash_detail,
                ram_detail=fp.ram_detail)
     if cfg.resume:

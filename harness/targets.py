@@ -43,6 +43,8 @@ class Target:
     boots_secure: bool = False
     soc: str = ""  # what the memory map describes, for messages
     openocd_config: str | None = None  # for --flash openocd on a real board
+    stack_bytes: int = 8 * 1024  # what the linker script keeps free for the stack
+    max_payload: int = 1024  # protocol frame payload; smaller on RAM-poor targets
 
     @property
     def where(self) -> str:
@@ -94,6 +96,9 @@ TARGETS: dict[str, Target] = {
         clock_hz=16_000_000,
         qemu_machine="microbit",
         boards=("BBC micro:bit v1",),
+        # 16 KB of RAM: smaller frames and stack leave room for a 12 KB arena.
+        stack_bytes=2 * 1024,
+        max_payload=256,
         soc="nRF51822-QFAA",
     ),
     "cortex-m3": Target(
@@ -211,18 +216,20 @@ class Footprint(NamedTuple):
 
 
 def estimate_footprint(weights_bytes: int, arena_bytes: int, *, stack_bytes: int,
-                       num_ops: int = 0) -> Footprint:
+                       num_ops: int = 0, max_payload: int = 1024) -> Footprint:
     """Flash and RAM a builtin-runtime firmware needs, estimated before building it.
 
     weights_bytes: the model's constant data (weights, biases); arena_bytes: the
     planned activation arena; stack_bytes: what the linker script reserves.
     """
     code = SHELL_FLASH_BYTES + PER_OP_FLASH_BYTES * num_ops
+    # The shell's RAM is mostly protocol buffers: receive, reply cache, two text buffers.
+    shell_ram = SHELL_RAM_BYTES - 4 * 1024 + 4 * max_payload
     return Footprint(
         flash=code + weights_bytes,
-        ram=SHELL_RAM_BYTES + arena_bytes + stack_bytes,
+        ram=shell_ram + arena_bytes + stack_bytes,
         flash_detail=f"{_kb(weights_bytes)} weights + {_kb(code)} code",
-        ram_detail=(f"{_kb(arena_bytes)} arena + {_kb(SHELL_RAM_BYTES)} firmware + "
+        ram_detail=(f"{_kb(arena_bytes)} arena + {_kb(shell_ram)} firmware + "
                     f"{_kb(stack_bytes)} stack"),
     )
 

@@ -65,8 +65,8 @@ class PacedRelay:
                 time.sleep(delay)  # the wire is busy until then
 
 
-def bench_link(baud: int, model: Path, repeats: int) -> None:
-    target = get_target("stm32f4")
+def bench_link(baud: int, model: Path, repeats: int, target_name: str = "stm32f4") -> None:
+    target = get_target(target_name)
     graph = parse_model(model)
     built = build(generate_builtin(graph, target, semihosting=False, baud=baud))
     size = graph.input_tensors()[0].nbytes
@@ -82,7 +82,7 @@ def bench_link(baud: int, model: Path, repeats: int) -> None:
                 link.write_input(0, data)
                 rates.append(size / (time.monotonic() - t0))
     eff = [r / (baud / 10) for r in rates]
-    print(f"link  baud {baud}: {size} B input x{repeats}, payload "
+    print(f"link  {target.name} ({target.qemu_machine}) baud {baud}: {size} B input x{repeats}, payload "
           f"{statistics.median(rates):.0f} B/s (median; min {min(rates):.0f}, max "
           f"{max(rates):.0f}) = {statistics.median(eff):.3f} of baud/10 "
           f"(min {min(eff):.3f}, max {max(eff):.3f}); goal >= 0.9")
@@ -172,7 +172,10 @@ if __name__ == "__main__":
     ap.add_argument("--model", type=Path,
                     default=ROOT.parent / "shared" / "models" / "person_detect.tflite")
     ap.add_argument("--vectors", type=int, default=10)
+    ap.add_argument("--targets", default="stm32f4,cortex-m4",
+                    help="targets for the QEMU-behind link figure")
     args = ap.parse_args()
     bench_protocol(args.baud, repeats=3)
-    bench_link(args.baud, args.model, repeats=3)
+    for name in args.targets.split(","):
+        bench_link(args.baud, args.model, repeats=3, target_name=name)
     bench_emulated(args.model, args.vectors)

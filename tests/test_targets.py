@@ -18,7 +18,7 @@ from harness.backends import QemuBackend
 from harness.build import build
 from harness.device import run_vectors
 from harness.errors import BadInput, DeviceFault
-from harness.firmware import STACK_BYTES, generate_builtin
+from harness.firmware import generate_builtin
 from harness.link import Link
 from harness.model import Graph, parse_model
 from harness.pipeline import RunConfig, run
@@ -29,9 +29,6 @@ NAMES = sorted(TARGETS)
 # The whole matrix takes ~20 s, so every target runs by default. Should it grow past
 # ~90 s, move targets out of QUICK: they then run only with HARNESS_FULL_TESTS=1.
 QUICK = set(NAMES)
-# The example CNN needs ~24 KB of RAM (12 KB arena + 4 KB shell + 8 KB stack): more than
-# the micro:bit's 16 KB, so cortex-m0 runs a small CNN with the same kinds of layers.
-SMALL_CNN_TARGETS = {"cortex-m0"}
 
 
 def _small_cnn(path: Path) -> Path:
@@ -61,10 +58,11 @@ def _qemu_machines() -> frozenset[str]:
     return frozenset(line.split()[0] for line in out.splitlines()[1:] if line.strip())
 
 
-def _footprint(graph: Graph):
-    weights = sum(t.nbytes for t in graph.tensors if t.is_const)
-    return estimate_footprint(weights, plan_arena(graph).size, stack_bytes=STACK_BYTES,
-                              num_ops=len(graph.ops))
+def _footprint(graph: Graph, target_name: str = "cortex-m0"):
+    t = TARGETS[target_name]
+    weights = sum(x.nbytes for x in graph.tensors if x.is_const)
+    return estimate_footprint(weights, plan_arena(graph).size, stack_bytes=t.stack_bytes,
+                              num_ops=len(graph.ops), max_payload=t.max_payload)
 
 
 # ---- the table ----------------------------------------------------------------------------
@@ -112,7 +110,7 @@ def test_qemu_knows_the_machine(name: str) -> None:
 
 @pytest.mark.parametrize("name", _matrix(NAMES))
 def test_full_pipeline_is_bit_exact(name: str, tmp_path: Path) -> None:
-    model = _small_cnn(tmp_path / "small_cnn.tflite") if name in SMALL_CNN_TARGETS else EXAMPLE
+    model = EXAMPLE
     res = run(RunConfig(model=model, target=name, vectors=2, references=["litert-ref"],
                         runs_dir=tmp_path / "runs", quiet=True))
     assert res["verdict"]["status"] == "PASS", res["verdict"]
@@ -157,21 +155,19 @@ def test_person_detect_does_not_fit_the_microbit() -> None:
     msg = info.value.one_line()
     assert "\n" not in msg
     assert msg.startswith("person_detect needs ~")
-    assert "of RAM (54 KB arena + 4 KB firmware + 8 KB stack)" in msg
+    assert "of RAM (54 KB arena + 1 KB firmware + 2 KB stack)" in msg
     assert "but cortex-m0 (microbit) has 16 KB" in msg
     assert "cortex-m55" in info.value.hint  # where it would fit
     for name in ("stm32f4", "cortex-m3", "cortex-m33", "cortex-m55"):
         check_fits(TARGETS[name], fp.flash, fp.ram, model=g.name)  # fits: no error
 
 
-def test_example_does_not_fit_the_microbit_but_the_small_cnn_does(tmp_path: Path) -> None:
-    fp = _footprint(parse_model(EXAMPLE))
-    with pytest.raises(BadInput, match=r"needs ~24 KB of RAM .* but cortex-m0 \(microbit\)"):
-        check_fits(TARGETS["cortex-m0"], fp.flash, fp.ram, model="example_cnn_int8",
-                   ram_detail=fp.ram_detail)
-    small = _footprint(parse_model(_small_cnn(tmp_path / "small_cnn.tflite")))
-    for t in TARGETS.values():
-        check_fits(t, small.flash, small.ram)
+def test_example_fits_every_target() -> None:
+    g = parse_model(EXAMPLE)
+    for name, t in TARGETS.items():
+        fp = _footprint(g, name)
+        check_fits(t, fp.flash, fp.ram, model=g.name)  # no error
+    assert _footprint(g, "cortex-m0").ram <= 16 * 1024 < _footprint(g, "stm32f4").ram
 
 
 def test_flash_overflow_is_named() -> None:

@@ -55,7 +55,9 @@ extern "C" {
 #endif
 
 #define HX_PROTO_VERSION 1u
+#ifndef HX_MAX_PAYLOAD /* small targets build with -DHX_MAX_PAYLOAD=256u */
 #define HX_MAX_PAYLOAD 1024u
+#endif
 #define HX_HEADER_LEN 6u
 #define HX_CRC_LEN 4u
 #define HX_MAX_FRAME (HX_HEADER_LEN + HX_MAX_PAYLOAD + HX_CRC_LEN)

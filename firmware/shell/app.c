@@ -29,6 +29,7 @@ static void reply_info(const hx_frame *req) {
   static char text[HX_MAX_PAYLOAD];
   uint16_t pos = 0;
   hx_kv_u32(text, &pos, sizeof text, "proto", HX_PROTO_VERSION);
+  hx_kv_u32(text, &pos, sizeof text, "max_payload", HX_MAX_PAYLOAD);
   hx_kv_str(text, &pos, sizeof text, "build_id", HX_BUILD_ID);
   hx_kv_str(text, &pos, sizeof text, "target", HX_TARGET_NAME);
   hx_kv_str(text, &pos, sizeof text, "cpu", HX_CPU_NAME);
@@ -148,7 +149,7 @@ static void read_tensor(const hx_frame *req) {
 }
 
 static void stats(const hx_frame *req) {
-  static char text[512];
+  static char text[HX_MAX_PAYLOAD];
   uint16_t pos = 0;
   hx_kv_u32(text, &pos, sizeof text, "invokes", invokes);
   hx_kv_u32(text, &pos, sizeof text, "last_count", last_count);
