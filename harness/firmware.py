@@ -43,6 +43,11 @@ def c_values(values: np.ndarray, per_line: int = 16) -> str:
 _env.globals["c_values"] = c_values
 
 
+def render(template: str, **context: object) -> str:
+    """Render one of templates/ (shared by the firmware and the emulator scripts)."""
+    return _env.get_template(template).render(**context)
+
+
 @dataclass
 class FirmwareProject:
     """Generated sources, ready to build. `files` maps relative path -> content."""

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import ctypes
+import signal
+import socket
 from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a child process: get SIGKILL if the harness dies, so no emulator is orphaned."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def free_port() -> int:
+    """A TCP port on loopback that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Backend(ABC):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,24 +9,9 @@ from pathlib import Path
 from ..build import require_tool
 from ..errors import BadInput, DeviceError
 from ..targets import Target
-from .base import Backend
+from .base import Backend, die_with_parent, free_port
 
 QEMU = "qemu-system-arm"
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGKILL if the harness dies, so QEMU is never orphaned."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class QemuBackend(Backend):
@@ -47,7 +29,7 @@ class QemuBackend(Backend):
         self.proc: subprocess.Popen | None = None
         self.port = 0
         # A monitor socket lets tests reset the emulated board ("system_reset").
-        self.monitor_port = _free_port() if monitor else 0
+        self.monitor_port = free_port() if monitor else 0
         self._log = None
 
     @property
@@ -74,13 +56,13 @@ class QemuBackend(Backend):
         require_tool(QEMU, "apt-get install qemu-system-arm")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for _attempt in range(3):  # a port can be taken between probe and bind
-            self.port = _free_port()
+            self.port = free_port()
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
             self._log_start = self._log.tell()  # a resumed run's folder has an old log
             self.proc = subprocess.Popen(
                 self.command(self.port), cwd=self.log_dir, stdin=subprocess.DEVNULL,
                 stdout=self._log,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
             )
             if self._wait_listening():
                 return f"socket://127.0.0.1:{self.port}"

@@ -9,20 +9,17 @@ pyserial (socket://127.0.0.1:<port>). The same folder gets a Robot Framework sui
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
-import jinja2
-
 from ..build import require_tool
 from ..errors import BadInput, DeviceError
+from ..firmware import render
 from ..targets import Target
-from .base import Backend
+from .base import Backend, die_with_parent, free_port
 
 RENODE = "renode"
 RENODE_TEST = "renode-test"
@@ -39,30 +36,7 @@ TERMINAL_NAME = "harness_uart"
 RESC_NAME = "run.resc"
 ROBOT_NAME = "cross_check.robot"
 BOOT_TEXT = "harness firmware up"  # the firmware's first LOG frame (as device.BOOT_LOG)
-_PR_SET_PDEATHSIG = 1
 
-
-def _die_with_parent() -> None:
-    """In the child: get SIGKILL if the harness dies, so Renode is never orphaned."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 def renode_uart(target: Target) -> str:
@@ -94,7 +68,7 @@ def render_resc(target: Target, elf: Path, folder: Path, port: int) -> Path:
     """Write the Renode script that boots `elf` with its UART on TCP `port`."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / RESC_NAME
-    path.write_text(_env.get_template("renode/run.resc.j2").render(_context(target, elf, port)))
+    path.write_text(render("renode/run.resc.j2", **_context(target, elf, port)))
     return path
 
 
@@ -102,15 +76,14 @@ def render_robot(target: Target, elf: Path, folder: Path) -> Path:
     """Write the renode-test suite that boots `elf` and waits for the boot text."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ROBOT_NAME
-    path.write_text(_env.get_template("renode/cross_check.robot.j2").render(
-        _context(target, elf, 0)))
+    path.write_text(render("renode/cross_check.robot.j2", **_context(target, elf, 0)))
     return path
 
 
 def render_renode_files(target: Target, elf: Path, folder: Path,
                         port: int | None = None) -> tuple[Path, Path]:
     """Write run.resc and cross_check.robot into `folder`; return (resc, robot)."""
-    resc = render_resc(target, elf, folder, port if port is not None else _free_port())
+    resc = render_resc(target, elf, folder, port if port is not None else free_port())
     return resc, render_robot(target, elf, folder)
 
 
@@ -164,12 +137,12 @@ class RenodeBackend(Backend):
         require_tool(RENODE, hint=INSTALL_HINT)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for _attempt in range(3):  # a port can be taken between probe and bind
-            self.port = _free_port()
+            self.port = free_port()
             self.resc = render_resc(self.target, self.elf, self.log_dir, self.port)
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
             self.proc = subprocess.Popen(
                 self.command(), cwd=self.log_dir, stdin=subprocess.DEVNULL, stdout=self._log,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
             )
             if self._wait_listening():
                 return f"socket://127.0.0.1:{self.port}"
