@@ -82,7 +82,8 @@ def bench_link(baud: int, model: Path, repeats: int, target_name: str = "stm32f4
                 link.write_input(0, data)
                 rates.append(size / (time.monotonic() - t0))
     eff = [r / (baud / 10) for r in rates]
-    print(f"link  {target.name} ({target.qemu_machine}) baud {baud}: {size} B input x{repeats}, payload "
+    print(f"link  {target.name} ({target.qemu_machine}, TCP serial) baud {baud}: {size} B input "
+          f"x{repeats}, payload "
           f"{statistics.median(rates):.0f} B/s (median; min {min(rates):.0f}, max "
           f"{max(rates):.0f}) = {statistics.median(eff):.3f} of baud/10 "
           f"(min {min(eff):.3f}, max {max(eff):.3f}); goal >= 0.9")
@@ -137,6 +138,68 @@ def _copy_out(dev, conn: socket.socket) -> None:
         conn.sendall(data)
 
 
+def _paced_copy(src: int, dst: int, rate: float, stop: threading.Event) -> None:
+    import os
+    import select
+
+    next_free = time.monotonic()
+    while not stop.is_set():
+        if not select.select([src], [], [], 0.05)[0]:
+            continue
+        try:
+            data = os.read(src, CHUNK)
+        except OSError:
+            return
+        next_free = max(next_free, time.monotonic()) + len(data) / rate
+        os.write(dst, data)
+        delay = next_free - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+def bench_link_pty(baud: int, model: Path, repeats: int) -> None:
+    """Board-style over real ptys: Link <-> pty pair <-> paced relay <-> QEMU's own pty."""
+    import os
+    import re
+    import subprocess
+    import tty
+
+    target = get_target("stm32f4")
+    graph = parse_model(model)
+    built = build(generate_builtin(graph, target, semihosting=False, baud=baud))
+    size = graph.input_tensors()[0].nbytes
+    qemu = subprocess.Popen(["qemu-system-arm", "-M", target.qemu_machine, "-kernel",
+                             str(built.elf), "-display", "none", "-monitor", "none",
+                             "-nodefaults", "-serial", "pty"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    stop = threading.Event()
+    try:
+        dev_path = re.search(r"(/dev/pts/\d+)", qemu.stdout.readline()).group(1)
+        dev = os.open(dev_path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(dev)
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        for src, dst in ((master, dev), (dev, master)):
+            threading.Thread(target=_paced_copy, args=(src, dst, baud / 10, stop),
+                             daemon=True).start()
+        rates = []
+        with Link.open(os.ttyname(slave), baudrate=baud, timeout=2.0) as link:
+            link.wait_for_device(20)
+            data = np.random.default_rng(0).integers(0, 256, size, np.uint8).tobytes()
+            for _ in range(repeats):
+                t0 = time.monotonic()
+                link.write_input(0, data)
+                rates.append(size / (time.monotonic() - t0))
+    finally:
+        stop.set()
+        qemu.kill()
+    eff = [r / (baud / 10) for r in rates]
+    print(f"link  {target.name} (QEMU pty behind a paced pty pair) baud {baud}: {size} B input "
+          f"x{repeats}, payload {statistics.median(rates):.0f} B/s = "
+          f"{statistics.median(eff):.3f} of baud/10 (min {min(eff):.3f}, max {max(eff):.3f}); "
+          "goal >= 0.9")
+
+
 def bench_emulated(model: Path, vectors: int) -> None:
     target = get_target("stm32f4")
     graph = parse_model(model)
@@ -176,6 +239,7 @@ if __name__ == "__main__":
                     help="targets for the QEMU-behind link figure")
     args = ap.parse_args()
     bench_protocol(args.baud, repeats=3)
+    bench_link_pty(args.baud, args.model, repeats=3)
     for name in args.targets.split(","):
         bench_link(args.baud, args.model, repeats=3, target_name=name)
     bench_emulated(args.model, args.vectors)
