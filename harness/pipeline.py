@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__
 from .analysis import analyse
 from .arena import plan_arena
-from .backends import BoardBackend, QemuBackend, RenodeBackend
+from .backends import Backend, BoardBackend, QemuBackend, RenodeBackend
 from .backends.renode import INSTALL_HINT as RENODE_HINT
 from .build import build, require_tool
 from .device import run_vectors
@@ -159,6 +159,20 @@ def counter_section(kind: str, counts: list[int], backend, target) -> dict:
             "median": int(np.median(values))}
 
 
+def _backend_class(cfg: RunConfig) -> type[Backend]:
+    """A board when there is a port, else the chosen emulator."""
+    if cfg.port:
+        return BoardBackend
+    return RenodeBackend if cfg.emulator == "renode" else QemuBackend
+
+
+def _make_backend(cfg: RunConfig, target, elf: Path, folder: Path) -> Backend:
+    cls = _backend_class(cfg)
+    if cls is BoardBackend:
+        return BoardBackend(target, elf, cfg.port, folder, flash_tool=cfg.flash)
+    return cls(target, elf, folder)
+
+
 def _derived_reports(folder: Path, res: dict, out: console.Console) -> None:
     """junit.xml and report.html from results.json's dict; a failure here loses nothing."""
     for name, write in (("junit.xml", lambda: junit.write_junit(res, folder / "junit.xml")),
@@ -175,10 +189,8 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
     # firmware + build
     with out.step("firmware") as step:
         t = time.monotonic()
-        backend_cls = (BoardBackend if cfg.port
-                       else RenodeBackend if cfg.emulator == "renode" else QemuBackend)
         project = generate_builtin(graph, target, baud=cfg.baud, rounding=cfg.rounding,
-                                   semihosting=backend_cls.semihosting)
+                                   semihosting=_backend_class(cfg).semihosting)
         built = build(project)
         timings["build_s"] = round(time.monotonic() - t, 3)
         res["build"] = json_report.build_section(built)
@@ -210,12 +222,7 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
              if cfg.emulator == "renode" else f"QEMU {target.qemu_machine}")
     with out.step(f"device ({target.name} on {where})") as step:
         t = time.monotonic()
-        if cfg.port:
-            backend = BoardBackend(target, built.elf, cfg.port, folder, flash_tool=cfg.flash)
-        elif cfg.emulator == "renode":
-            backend = RenodeBackend(target, built.elf, folder)
-        else:
-            backend = QemuBackend(target, built.elf, folder)
+        backend = _make_backend(cfg, target, built.elf, folder)
         res["device"]["backend"] = backend.describe()
         with backend as url, Link.open(url, baudrate=cfg.baud,
                                        invoke_timeout=cfg.timeout) as link:
@@ -249,5 +256,5 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
     res["verdict"] = json_report.verdict([c for c in comparisons if c.a == "device"], own,
                                          res["references"], per_layer)
     if own != chain[0] and res["verdict"]["status"] in ("PASS", "DRIFT"):
-        why = res["references"].get(chain[0], {}).get("reason") or "not run"
+        why = res["references"].get(chain[0], {}).get("reason") or "not among the references"
         res["verdict"]["reason"] += f" ({own} stands in for {chain[0]}: {why})"
