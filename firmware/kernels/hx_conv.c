@@ -11,6 +11,16 @@ static int32_t hx_requant_apply(const hx_requant *rq, int32_t ch, int32_t acc) {
   return MultiplyByQuantizedMultiplier(acc, rq->multiplier[i], rq->shift[i]);
 }
 
+/* Shared last step of both convolutions: add the bias, requantize, offset, clamp. */
+static inline int8_t conv_output(const hx_conv_params *p, const hx_requant *rq,
+                                 const int32_t *bias, int32_t oc, int32_t acc) {
+  if (bias != 0) {
+    acc += bias[oc];
+  }
+  acc = hx_requant_apply(rq, oc, acc) + p->output_offset;
+  return (int8_t)hx_clamp(acc, p->act_min, p->act_max);
+}
+
 void hx_conv2d_s8(const hx_conv_params *p, const hx_requant *rq,
                   hx_dims input_dims, const int8_t *input,
                   hx_dims filter_dims, const int8_t *filter,
@@ -45,12 +55,8 @@ void hx_conv2d_s8(const hx_conv_params *p, const hx_requant *rq,
               }
             }
           }
-          if (bias != 0) {
-            acc += bias[oc];
-          }
-          acc = hx_requant_apply(rq, oc, acc) + p->output_offset;
           output[(((int64_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
-              (int8_t)hx_clamp(acc, p->act_min, p->act_max);
+              conv_output(p, rq, bias, oc, acc);
         }
       }
     }
@@ -92,12 +98,8 @@ void hx_depthwise_conv2d_s8(const hx_conv_params *p, const hx_requant *rq,
                 acc += f_v * (in_v + p->input_offset);
               }
             }
-            if (bias != 0) {
-              acc += bias[oc];
-            }
-            acc = hx_requant_apply(rq, oc, acc) + p->output_offset;
             output[(((int64_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
-                (int8_t)hx_clamp(acc, p->act_min, p->act_max);
+                conv_output(p, rq, bias, oc, acc);
           }
         }
       }
