@@ -8,80 +8,26 @@ runs integer kernels only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import quant
+from . import lower_elementwise, lower_shape, quant
 from .errors import BadInput, UnsupportedOp, UnsupportedType
-from .model import Graph, Op, Tensor
+from .lower_base import (
+    ACT_NAMES,
+    PAD_NAMES,
+    CArray,
+    LoweredOp,
+    add_bias,
+    add_requant,
+    dims,
+    fused_act_range,
+    ptr,
+    tdesc,
+)
+from .model import Graph, Op
 
-_ACT = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
-_PAD = {0: "SAME", 1: "VALID"}
-
-
-@dataclass
-class CArray:
-    """A constant array placed in flash."""
-
-    ctype: str
-    name: str
-    values: np.ndarray
-
-
-@dataclass
-class LoweredOp:
-    index: int
-    name: str
-    comment: list[str]
-    arrays: list[CArray] = field(default_factory=list)
-    params: list[tuple[str, str, str]] = field(default_factory=list)  # (ctype, name, initializer)
-    call: str = ""
-
-
-def _dims(shape: tuple[int, ...]) -> str:
-    s = (1,) * (4 - len(shape)) + tuple(shape)
-    n, h, w, c = s[-4:]
-    return f"{{{n}, {h}, {w}, {c}}}"
-
-
-def _qdesc(t: Tensor) -> str:
-    if t.per_channel:
-        return f"per-channel x{len(t.scales)} (axis {t.quantized_dimension})"
-    return f"scale {t.scale:.6g}, zp {t.zero_point}"
-
-
-def _tdesc(t: Tensor) -> str:
-    return f"{t.dtype}{list(t.shape)} {_qdesc(t)}"
-
-
-def _ptr(t: Tensor, const_name: str | None = None) -> str:
-    if t.is_const:
-        return const_name or "NULL"
-    return f"HX_T{t.index}"
-
-
-def _requant(lo: LoweredOp, p: str, mults: list[int], shifts: list[int]) -> None:
-    lo.arrays.append(CArray("int32_t", f"{p}_multiplier", np.asarray(mults, np.int64)))
-    lo.arrays.append(CArray("int32_t", f"{p}_shift", np.asarray(shifts, np.int64)))
-    per = 1 if len(mults) > 1 else 0
-    lo.params.append(("hx_requant", f"{p}_rq", f"{{{p}_multiplier, {p}_shift, {per}}}"))
-
-
-def _bias(lo: LoweredOp, p: str, graph: Graph, op: Op, k: int = 2) -> str:
-    if len(op.inputs) > k and op.inputs[k] >= 0:
-        b = graph.tensors[op.inputs[k]]
-        if b.data is None:
-            raise UnsupportedOp(f"op {op.index} ({op.name}) has a non-constant bias")
-        lo.arrays.append(CArray("int32_t", f"{p}_bias", b.data.astype(np.int64).ravel()))
-        return f"{p}_bias"
-    return "NULL"
-
-
-def _act(op: Op, out: Tensor) -> tuple[int, int]:
-    return quant.activation_range(
-        int(op.options.get("fusedActivationFunction", 0)), out.scale, out.zero_point
-    )
+Lowering = Callable[[Graph, Op, LoweredOp], None]
 
 
 def _conv_like(graph: Graph, op: Op, lo: LoweredOp, depthwise: bool) -> None:
@@ -98,23 +44,23 @@ def _conv_like(graph: Graph, op: Op, lo: LoweredOp, depthwise: bool) -> None:
         raise BadInput(f"op {op.index} ({op.name}): output shape {out.shape} does not match "
                        f"the computed {oh}x{ow}")
     mults, shifts = quant.conv_requant(inp.scale, [float(s) for s in filt.scales], out.scale)
-    act_min, act_max = _act(op, out)
+    act_min, act_max = fused_act_range(op, out)
     dm = int(o.get("depthMultiplier", 1)) if depthwise else 1
     lo.comment.append(
-        f"filter {_tdesc(filt)}; {_PAD[pad]}, stride {sh}x{sw}, dilation {dh}x{dw}"
+        f"filter {tdesc(filt)}; {PAD_NAMES[pad]}, stride {sh}x{sw}, dilation {dh}x{dw}"
         + (f", depth multiplier {dm}" if depthwise else "")
-        + f", {_ACT.get(int(o.get('fusedActivationFunction', 0)), '?')}"
+        + f", {ACT_NAMES.get(int(o.get('fusedActivationFunction', 0)), '?')}"
     )
     lo.arrays.append(CArray("int8_t", f"{p}_filter", filt.data.astype(np.int64).ravel()))
-    bias = _bias(lo, p, graph, op)
-    _requant(lo, p, mults, shifts)
+    bias = add_bias(lo, p, graph, op)
+    add_requant(lo, p, mults, shifts)
     lo.params.append(("hx_conv_params", f"{p}_params",
                       f"{{{-inp.zero_point}, {out.zero_point}, {act_min}, {act_max}, {sh}, {sw}, "
                       f"{dh}, {dw}, {pad_h}, {pad_w}, {dm}}}"))
     fn = "hx_depthwise_conv2d_s8" if depthwise else "hx_conv2d_s8"
-    lo.call = (f"{fn}(&{p}_params, &{p}_rq, (hx_dims){_dims(inp.shape)}, {_ptr(inp)}, "
-               f"(hx_dims){_dims(filt.shape)}, {p}_filter, {bias}, "
-               f"(hx_dims){_dims(out.shape)}, {_ptr(out)});")
+    lo.call = (f"{fn}(&{p}_params, &{p}_rq, (hx_dims){dims(inp.shape)}, {ptr(inp)}, "
+               f"(hx_dims){dims(filt.shape)}, {p}_filter, {bias}, "
+               f"(hx_dims){dims(out.shape)}, {ptr(out)});")
 
 
 def _conv2d(graph: Graph, op: Op, lo: LoweredOp) -> None:
@@ -133,17 +79,17 @@ def _fully_connected(graph: Graph, op: Op, lo: LoweredOp) -> None:
     out_depth, accum = w.shape
     batches = inp.size // accum
     mults, shifts = quant.fc_requant(inp.scale, [float(s) for s in w.scales], out.scale)
-    act_min, act_max = _act(op, out)
-    lo.comment.append(f"weights {_tdesc(w)}; {batches} x {accum} -> {out_depth}, "
-                      f"{_ACT.get(int(op.options.get('fusedActivationFunction', 0)), '?')}")
+    act_min, act_max = fused_act_range(op, out)
+    lo.comment.append(f"weights {tdesc(w)}; {batches} x {accum} -> {out_depth}, "
+                      f"{ACT_NAMES.get(int(op.options.get('fusedActivationFunction', 0)), '?')}")
     lo.arrays.append(CArray("int8_t", f"{p}_weights", w.data.astype(np.int64).ravel()))
-    bias = _bias(lo, p, graph, op)
-    _requant(lo, p, mults, shifts)
+    bias = add_bias(lo, p, graph, op)
+    add_requant(lo, p, mults, shifts)
     lo.params.append(("hx_fc_params", f"{p}_params",
                       f"{{{-inp.zero_point}, {-w.zero_point}, {out.zero_point}, "
                       f"{act_min}, {act_max}}}"))
     lo.call = (f"hx_fully_connected_s8(&{p}_params, &{p}_rq, {batches}, {accum}, {out_depth}, "
-               f"{_ptr(inp)}, {p}_weights, {bias}, {_ptr(out)});")
+               f"{ptr(inp)}, {p}_weights, {bias}, {ptr(out)});")
 
 
 def _pool(graph: Graph, op: Op, lo: LoweredOp) -> None:
@@ -157,14 +103,14 @@ def _pool(graph: Graph, op: Op, lo: LoweredOp) -> None:
     pad = int(o.get("padding", 0))
     _, pad_h = quant.conv_output_and_padding(inp.shape[1], fh, sh, 1, pad)
     _, pad_w = quant.conv_output_and_padding(inp.shape[2], fw, sw, 1, pad)
-    act_min, act_max = _act(op, out)
+    act_min, act_max = fused_act_range(op, out)
     p = f"op{op.index}"
-    lo.comment.append(f"window {fh}x{fw}, stride {sh}x{sw}, {_PAD[pad]}")
+    lo.comment.append(f"window {fh}x{fw}, stride {sh}x{sw}, {PAD_NAMES[pad]}")
     lo.params.append(("hx_pool_params", f"{p}_params",
                       f"{{{sh}, {sw}, {fh}, {fw}, {pad_h}, {pad_w}, {act_min}, {act_max}}}"))
     fn = "hx_avg_pool_s8" if op.name == "AVERAGE_POOL_2D" else "hx_max_pool_s8"
-    lo.call = (f"{fn}(&{p}_params, (hx_dims){_dims(inp.shape)}, {_ptr(inp)}, "
-               f"(hx_dims){_dims(out.shape)}, {_ptr(out)});")
+    lo.call = (f"{fn}(&{p}_params, (hx_dims){dims(inp.shape)}, {ptr(inp)}, "
+               f"(hx_dims){dims(out.shape)}, {ptr(out)});")
 
 
 def _reshape(graph: Graph, op: Op, lo: LoweredOp) -> None:
@@ -184,10 +130,10 @@ def _softmax(graph: Graph, op: Op, lo: LoweredOp) -> None:
     lo.comment.append(f"beta {beta:g}; {inp.size // depth} rows of {depth}")
     lo.params.append(("hx_softmax_params", f"{p}_params", f"{{{mult}, {shift}, {diff_min}}}"))
     lo.call = (f"hx_softmax_s8(&{p}_params, {inp.size // depth}, {depth}, "
-               f"{_ptr(inp)}, {_ptr(out)});")
+               f"{ptr(inp)}, {ptr(out)});")
 
 
-LOWERINGS: dict[str, Callable[[Graph, Op, LoweredOp], None]] = {
+LOWERINGS: dict[str, Lowering] = {
     "CONV_2D": _conv2d,
     "DEPTHWISE_CONV_2D": _depthwise,
     "FULLY_CONNECTED": _fully_connected,
@@ -195,6 +141,8 @@ LOWERINGS: dict[str, Callable[[Graph, Op, LoweredOp], None]] = {
     "MAX_POOL_2D": _pool,
     "RESHAPE": _reshape,
     "SOFTMAX": _softmax,
+    **lower_elementwise.LOWERINGS,
+    **lower_shape.LOWERINGS,
 }
 
 
@@ -231,7 +179,7 @@ def lower_graph(graph: Graph) -> list[LoweredOp]:
         outs = [graph.tensors[i] for i in op.outputs]
         lo = LoweredOp(op.index, op.name, [
             f"{op.name} (op {op.index}): "
-            + ", ".join(_tdesc(t) for t in ins) + " -> " + ", ".join(_tdesc(t) for t in outs)
+            + ", ".join(tdesc(t) for t in ins) + " -> " + ", ".join(tdesc(t) for t in outs)
         ])
         LOWERINGS[op.name](graph, op, lo)
         lowered.append(lo)
