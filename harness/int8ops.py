@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import int8ops_elementwise, int8ops_shape, quant
+from . import int8ops_elementwise, int8ops_recurrent, int8ops_shape, quant
 from .int8_fixedpoint import requant_double, requant_float, requant_single, wrap32
 from .int8_softmax import softmax_fixed_point, softmax_float
 from .model import Graph, Op, Tensor
@@ -311,6 +311,7 @@ KERNELS: dict[str, Callable[[OpPlan, list, dict | None], np.ndarray]] = {
     "RESHAPE": reshape,
     **int8ops_elementwise.KERNELS,
     **int8ops_shape.KERNELS,
+    **int8ops_recurrent.KERNELS,
 }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import lower_elementwise, lower_shape, quant
+from . import lower_elementwise, lower_recurrent, lower_shape, quant
 from .errors import BadInput, UnsupportedOp, UnsupportedType
 from .lower_base import (
     ACT_NAMES,
@@ -143,6 +143,7 @@ LOWERINGS: dict[str, Lowering] = {
     "SOFTMAX": _softmax,
     **lower_elementwise.LOWERINGS,
     **lower_shape.LOWERINGS,
+    **lower_recurrent.LOWERINGS,
 }
 
 

@@ -97,5 +97,6 @@ void hx_softmax_s8(const hx_softmax_params *p, int32_t outer, int32_t depth,
 /* Further op families, one header (and one .c) each. */
 #include "hx_elementwise.h"
 #include "hx_shape.h"
+#include "hx_recurrent.h"
 
 #endif /* HX_KERNELS_H */
