@@ -7,3 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 KERNELS: dict[str, Callable[..., np.ndarray]] = {}
+
+# Activation dtypes each op handles here ("int8", "int16", "float32"); the
+# supported-op checks and the coverage table read this.
+DTYPES: dict[str, frozenset[str]] = {}

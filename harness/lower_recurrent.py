@@ -8,3 +8,7 @@ from .lower_base import LoweredOp
 from .model import Graph, Op
 
 LOWERINGS: dict[str, Callable[[Graph, Op, LoweredOp], None]] = {}
+
+# Activation dtypes each op handles here ("int8", "int16", "float32"); the
+# supported-op checks and the coverage table read this.
+DTYPES: dict[str, frozenset[str]] = {}
