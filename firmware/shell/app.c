@@ -25,6 +25,9 @@ __attribute__((weak)) void hx_counter_init(void) {}
 __attribute__((weak)) uint32_t hx_counter_read(void) { return 0; }
 __attribute__((weak)) const char *hx_counter_kind(void) { return "none"; }
 
+/* The builtin runtime places everything at build time: nothing to prepare. */
+__attribute__((weak)) int hx_model_init(void) { return 0; }
+
 static void reply_info(const hx_frame *req) {
   static char text[HX_MAX_PAYLOAD];
   uint16_t pos = 0;
@@ -175,6 +178,9 @@ int main(void) {
   hx_counter_init();
   hx_proto_init();
   hx_proto_log("harness firmware up: " HX_TARGET_NAME ", build " HX_BUILD_ID);
+  if (hx_model_init() != 0) {
+    hx_proto_log("model init failed: every INVOKE will fail");
+  }
   for (;;) {
     hx_proto_poll();
   }

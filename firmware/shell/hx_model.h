@@ -14,9 +14,11 @@ typedef struct {
   uint32_t size; /* bytes */
 } hx_io;
 
-extern const hx_io hx_model_inputs[];
+/* Not const: a runtime that places tensors at boot (tflm) fills the pointers in
+ * hx_model_init(). */
+extern hx_io hx_model_inputs[];
 extern const uint32_t hx_model_num_inputs;
-extern const hx_io hx_model_outputs[];
+extern hx_io hx_model_outputs[];
 extern const uint32_t hx_model_num_outputs;
 
 /* Every activation tensor, by the model's tensor index, for READ_TENSOR. */
@@ -26,12 +28,17 @@ typedef struct {
   uint32_t size; /* bytes */
 } hx_tensor;
 
-extern const hx_tensor hx_model_tensors[];
+extern hx_tensor hx_model_tensors[];
 extern const uint32_t hx_model_num_tensors;
 extern const uint32_t hx_model_num_ops;
 
 /* key=value lines for the handshake: model_hash, runtime, arena_used, ... */
 extern const char hx_model_info[];
+
+/* Prepare the model once at boot (tflm: allocate tensors, fill the tables
+ * above); 0 on success. The shell has a weak no-op for runtimes that need
+ * nothing. */
+int hx_model_init(void);
 
 /* Run one inference on the current inputs; 0 on success. */
 int hx_model_invoke(void);
