@@ -80,6 +80,7 @@ class Op:
     outputs: list[int]
     options: dict[str, Any]
     version: int = 1
+    intermediates: list[int] = field(default_factory=list)  # e.g. the integer LSTM's scales
 
 
 @dataclass
@@ -209,7 +210,9 @@ def _graph_from(model: Any, data: bytes, path: Path) -> Graph:
         for i in ins + outs:
             if i >= len(tensors) or i < -1:
                 raise NotAModel(f"op {k} ({name}) refers to tensor {i}, which does not exist")
-        ops.append(Op(k, name, ins, outs, _options_dict(o.builtinOptions), int(code.version)))
+        mids = [int(i) for i in (o.intermediates if o.intermediates is not None else [])]
+        ops.append(Op(k, name, ins, outs, _options_dict(o.builtinOptions), int(code.version),
+                      [i for i in mids if 0 <= i < len(tensors)]))
         versions[name] = max(versions.get(name, 0), int(code.version))
     inputs = [int(i) for i in (sg.inputs if sg.inputs is not None else [])]
     outputs = [int(i) for i in (sg.outputs if sg.outputs is not None else [])]
