@@ -1,7 +1,8 @@
 """Plan the tensor arena on the host: lifetimes, aliases, first-fit offsets.
 
-Tensors whose lifetimes do not overlap share bytes. RESHAPE outputs alias their
-input (same bytes, no copy), so an alias group lives as long as any member.
+Tensors whose lifetimes do not overlap share bytes. RESHAPE, SQUEEZE and
+EXPAND_DIMS outputs alias their input (same bytes, no copy), so an alias group
+lives as long as any member.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def plan_arena(graph: Graph, alias_ops: frozenset[str] = frozenset({"RESHAPE"})) -> ArenaPlan:
+ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+
+
+def plan_arena(graph: Graph, alias_ops: frozenset[str] = ALIAS_OPS) -> ArenaPlan:
     """Give every non-constant tensor an offset so that live tensors never overlap."""
     root = {}
 
