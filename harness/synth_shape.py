@@ -234,3 +234,24 @@ def one_op(act: str, input_shapes: Sequence[Sequence[int]], method: str,
     else:
         out = fn(*xs, **kwargs)
     return b.build(out)
+
+
+def shape_chain(seed: int = 0) -> bytes:
+    """One int8 model holding every shape op at least once (PAD, PADV2,
+    STRIDED_SLICE, TRANSPOSE_CONV, CONCATENATION, TRANSPOSE, SQUEEZE,
+    BATCH_MATMUL, EXPAND_DIMS, MEAN), for end-to-end runs."""
+    b = ShapeModelBuilder(seed)
+    x = b.input([1, 6, 6, 4], 0.05, -3)
+    x = b.pad(x, [(0, 0), (1, 1), (1, 0), (0, 0)])                       # [1, 8, 7, 4]
+    x = b.pad(x, [(0, 0), (0, 0), (0, 1), (0, 0)], constant=-7)          # [1, 8, 8, 4]
+    x = b.strided_slice(x, [0, 0, 0, 0], [1, 8, 8, 4], [1, 2, 2, 1])     # [1, 4, 4, 4]
+    x = b.transpose_conv(x, out_channels=3, kernel=3, stride=2, output_scale=0.5,
+                         output_zp=4, weight_scale=[0.02, 0.015, 0.025])  # [1, 8, 8, 3]
+    x = b.concatenation([x, x], axis=3)                                   # [1, 8, 8, 6]
+    x = b.transpose(x, [0, 3, 1, 2])                                      # [1, 6, 8, 8]
+    x = b.squeeze(x, [0])                                                 # [6, 8, 8]
+    x = b.batch_matmul(x, rhs_shape=(8, 5), rhs_scale=0.02, output_scale=4.0,
+                       output_zp=-2)                                      # [6, 8, 5]
+    x = b.expand_dims(x, 0)                                               # [1, 6, 8, 5]
+    x = b.mean(x, [1], keep_dims=False, output_scale=2.0, output_zp=1)    # [1, 8, 5]
+    return b.build(x)
