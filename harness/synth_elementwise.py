@@ -98,3 +98,27 @@ def add_prelu(b: ModelBuilder, x: int, alpha: int, *, scale: float, zero_point: 
     y = _out(b, name, b.shape(x), "int8", scale, zero_point)
     b.add_op(OPS.PRELU, [x, alpha], [y], version=1)
     return y
+
+
+def chain_model(seed: int = 0) -> bytes:
+    """One int8 model with every elementwise op the builtin runtime lowers (two model
+    inputs, broadcasting and a constant operand): for the end-to-end QEMU test."""
+    rng = np.random.default_rng(seed)
+    b = ModelBuilder(seed, description="harness.synth_elementwise chain")
+    x = add_input(b, [1, 4, 6, 8], "int8", 0.05, -3, "x")
+    y = add_input(b, [1, 1, 6, 8], "int8", 0.04, 5, "y")
+    q = add_unary(b, "QUANTIZE", x, scale=0.07, zero_point=2)
+    lr = add_unary(b, "LEAKY_RELU", q, scale=0.06, zero_point=10, alpha=0.3)
+    hs = add_unary(b, "HARD_SWISH", lr, scale=0.05, zero_point=-20)
+    s = add_binary(b, "ADD", hs, y, scale=0.09, zero_point=-4)
+    k = add_const(b, rng.integers(-128, 128, size=[8], dtype=np.int8), 0.02, 7, "k")
+    m = add_binary(b, "MUL", s, k, scale=0.05, zero_point=1, activation=1)
+    d = add_binary(b, "SUB", m, q, scale=0.1, zero_point=0)
+    alpha = add_const(b, rng.integers(-128, 128, size=[1, 1, 8], dtype=np.int8), 0.01, -2,
+                      "alpha")
+    p = add_prelu(b, d, alpha, scale=0.08, zero_point=-6)
+    r6 = add_unary(b, "RELU6", p, scale=0.03, zero_point=-128)
+    t = add_unary(b, "TANH", r6, scale=1 / 128, zero_point=0)
+    lg = add_unary(b, "LOGISTIC", d, scale=1 / 256, zero_point=-128)
+    out = add_binary(b, "ADD", t, lg, scale=0.012, zero_point=-30)
+    return b.build([add_unary(b, "RELU", out, scale=0.01, zero_point=-100), lg])

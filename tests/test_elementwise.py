@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ctypes
 import math
+import shutil
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,9 @@ from harness import int8ops_elementwise as ew
 from harness import quant
 from harness import synth_elementwise as se
 from harness.int8ops import run_op
+from harness.lower_elementwise import LOWERINGS
 from harness.model import Graph, parse_model_bytes
+from harness.pipeline import RunConfig, run
 from harness.synth_builder import ModelBuilder
 
 N_CASES = 24
@@ -311,3 +315,20 @@ def test_hard_swish_lut_edges(lib: ctypes.CDLL) -> None:
         check(model, [np.arange(-128, 128, dtype=np.int8)], lib, dict(in_scale=in_scale))
 
 
+
+
+def test_chain_of_every_int8_op_in_qemu(tmp_path: Path) -> None:
+    """The firmware (lowering + kernels) in QEMU: every elementwise int8 op in one model,
+    bit-exact with LiteRT BUILTIN_REF at every layer."""
+    if not shutil.which("qemu-system-arm") or not shutil.which("arm-none-eabi-gcc"):
+        pytest.skip("qemu-system-arm / arm-none-eabi-gcc not installed")
+    model = tmp_path / "elementwise_chain.tflite"
+    model.write_bytes(se.chain_model(1))
+    res = run(RunConfig(model=model, runtime="builtin", vectors=3, seed=2, per_layer=True,
+                        runs_dir=tmp_path / "runs", quiet=True))
+    assert res["verdict"]["status"] == "PASS", res["verdict"]
+    (pair,) = [p for p in res["per_layer"]["pairs"]
+               if p["a"] == "device" and p["b"] == "litert-ref"]
+    names = {layer["name"] for layer in pair["layers"]}
+    assert names >= set(LOWERINGS), names
+    assert all(layer["max_abs_lsb"] == 0 for layer in pair["layers"]), pair["layers"]
