@@ -16,9 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
-from kernels_host import build_host_library, have_host_gcc
-from shape_host import run_c
+from shape_host import host_library, litert_ref, run_c
 
 from harness import int8ops, quant
 from harness.lower_base import LoweredOp
@@ -32,21 +30,8 @@ Case = dict[str, Any]
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    """firmware/kernels built for the host."""
-    if not have_host_gcc():
-        pytest.skip("no host gcc on PATH")
-    return ctypes.CDLL(str(build_host_library(tmp_path_factory.mktemp("hx_shape"))))
-
-
-def litert_ref(model: bytes, xs: list[np.ndarray]) -> np.ndarray:
-    """Run ``model`` on ``xs`` with LiteRT's reference kernels."""
-    it = Interpreter(model_content=model,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    for d, x in zip(it.get_input_details(), xs, strict=True):
-        it.set_tensor(d["index"], x)
-    it.invoke()
-    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
+    """The kernels built for the host."""
+    return host_library(tmp_path_factory)
 
 
 def check_case(lib: ctypes.CDLL, case: Case) -> None:
