@@ -84,7 +84,8 @@ def _rescale(graph: Graph, op: Op, lo: LoweredOp) -> None:
     """RELU, RELU6 and integer QUANTIZE: one rescale and a clamp per element."""
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     pair = (inp.dtype, out.dtype)
-    ok = pair in _RESCALE_FN if op.name == "QUANTIZE" else pair == ("int8", "int8")
+    ok = pair in _RESCALE_FN if op.name == "QUANTIZE" else pair in (("int8", "int8"),
+                                                                      ("int16", "int16"))
     if not ok:
         raise UnsupportedType(f"op {op.index} ({op.name}): {inp.dtype} -> {out.dtype} is not "
                               "supported by the builtin runtime")
@@ -165,8 +166,8 @@ DTYPES: dict[str, frozenset[str]] = {
     "ADD": frozenset({"int8", "int16"}),
     "SUB": frozenset({"int8", "int16"}),
     "MUL": _I8,
-    "RELU": _I8,
-    "RELU6": _I8,
+    "RELU": frozenset({"int8", "int16"}),
+    "RELU6": frozenset({"int8", "int16"}),
     "QUANTIZE": frozenset({"int8", "int16"}),
     "LEAKY_RELU": frozenset({"int8", "int16"}),
     "PRELU": _I8,

@@ -247,6 +247,8 @@ def quantize_case(seed: int, in_dtype: str = "int8", out_dtype: str = "int8") ->
         in_scale = (out_scale or 0.01) * log_uniform(rng, 1 / 300, 1 / 50)
     elif in_dtype == "int8" and out_dtype == "int8":
         out_scale = (in_scale or 0.01) * log_uniform(rng, 0.3, 3.0)
+    elif in_dtype == "int8" and out_dtype == "int16":
+        out_scale = (in_scale or 0.01) * log_uniform(rng, 1 / 256, 1 / 8)
     b = ModelBuilder(seed)
     x = se.add_input(b, shape, in_dtype, in_scale, zi)
     op = "DEQUANTIZE" if out_dtype == "float32" else "QUANTIZE"
