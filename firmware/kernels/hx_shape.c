@@ -35,13 +35,24 @@ void hx_concat_s8(int32_t count, const int8_t *const *inputs, const int32_t *inn
   }
 }
 
-/* Pads with a value of `size` bytes; rows of the innermost dimension that
- * lie inside the input are copied in one piece. */
+/* `count` copies of a `size`-byte value. */
+static uint8_t *fill_bytes(uint8_t *output, const void *value, size_t size, int32_t count) {
+  int32_t k;
+  for (k = 0; k < count; ++k) {
+    memcpy(output, value, size);
+    output += size;
+  }
+  return output;
+}
+
+/* Pads with a value of `size` bytes, one innermost row at a time: a row
+ * outside the input is all padding, a row inside is padding, the input row,
+ * padding. */
 static void pad_bytes(hx_dims input_dims, const uint8_t *input, hx_dims before,
                       hx_dims output_dims, const void *pad_value, size_t size,
                       uint8_t *output) {
   int32_t in[4], pre[4], out[4], s[4];
-  int32_t i0, i1, i2, i3;
+  int32_t i0, i1, i2;
   dims_to_array(input_dims, in);
   dims_to_array(before, pre);
   dims_to_array(output_dims, out);
@@ -52,21 +63,16 @@ static void pad_bytes(hx_dims input_dims, const uint8_t *input, hx_dims before,
       const int32_t y1 = i1 - pre[1];
       for (i2 = 0; i2 < out[2]; ++i2) {
         const int32_t y2 = i2 - pre[2];
-        const int inside = y0 >= 0 && y0 < in[0] && y1 >= 0 && y1 < in[1] &&
-                           y2 >= 0 && y2 < in[2];
-        for (i3 = 0; i3 < out[3]; ++i3) {
-          const int32_t y3 = i3 - pre[3];
-          if (inside && y3 == 0) {
-            /* the whole input row at once */
-            const size_t offset = (size_t)(y0 * s[0] + y1 * s[1] + y2 * s[2]);
-            memcpy(output, input + offset * size, (size_t)in[3] * size);
-            output += (size_t)in[3] * size;
-            i3 += in[3] - 1;
-          } else {
-            memcpy(output, pad_value, size);
-            output += size;
-          }
+        size_t row;
+        if (y0 < 0 || y0 >= in[0] || y1 < 0 || y1 >= in[1] || y2 < 0 || y2 >= in[2]) {
+          output = fill_bytes(output, pad_value, size, out[3]);
+          continue;
         }
+        row = (size_t)(y0 * s[0] + y1 * s[1] + y2 * s[2]);
+        output = fill_bytes(output, pad_value, size, pre[3]);
+        memcpy(output, input + row * size, (size_t)in[3] * size);
+        output += (size_t)in[3] * size;
+        output = fill_bytes(output, pad_value, size, out[3] - pre[3] - in[3]);
       }
     }
   }
