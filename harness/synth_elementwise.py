@@ -122,3 +122,18 @@ def chain_model(seed: int = 0) -> bytes:
     lg = add_unary(b, "LOGISTIC", d, scale=1 / 256, zero_point=-128)
     out = add_binary(b, "ADD", t, lg, scale=0.012, zero_point=-30)
     return b.build([add_unary(b, "RELU", out, scale=0.01, zero_point=-100), lg])
+
+
+def chain_model_int16(seed: int = 0) -> bytes:
+    """The int16 (16x8) elementwise ops in one model: ADD, SUB, LEAKY_RELU, RELU, RELU6
+    and QUANTIZE int16 -> int8 -> int16."""
+    b = ModelBuilder(seed, description="harness.synth_elementwise int16 chain")
+    x = add_input(b, [1, 2, 5, 16], "int16", 3e-4, 0, "x")
+    y = add_input(b, [1, 1, 5, 16], "int16", 2e-4, 0, "y")
+    s = add_binary(b, "ADD", x, y, scale=4e-4)
+    lr = add_unary(b, "LEAKY_RELU", s, scale=3e-4, alpha=0.3)
+    d = add_binary(b, "SUB", lr, x, scale=5e-4, activation=1)
+    r6 = add_unary(b, "RELU6", d, scale=2e-4)
+    q8 = add_unary(b, "QUANTIZE", r6, scale=0.05, zero_point=-100, dtype="int8")
+    q16 = add_unary(b, "QUANTIZE", q8, scale=1e-3, zero_point=0, dtype="int16")
+    return b.build(add_unary(b, "RELU", q16, scale=9e-4))

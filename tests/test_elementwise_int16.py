@@ -5,6 +5,8 @@ another change brings). Shares the runners of test_elementwise.py."""
 from __future__ import annotations
 
 import ctypes
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,9 +16,11 @@ from conftest import shared_model
 from harness import quant
 from harness import synth_elementwise as se
 from harness.errors import UnsupportedOp, UnsupportedType
+from harness.lower import check_supported
 from harness.lower_base import LoweredOp
 from harness.lower_elementwise import LOWERINGS
 from harness.model import parse_model, parse_model_bytes
+from harness.pipeline import RunConfig, run
 from harness.synth_builder import ModelBuilder
 
 
@@ -135,3 +139,24 @@ def test_mixed_dtypes_are_refused_with_the_op_named() -> None:
     g = parse_model_bytes(b.build(se.add_unary(b, "HARD_SWISH", x, scale=1e-3)))
     with pytest.raises(UnsupportedType, match=r"op 0 \(HARD_SWISH\).*int16"):
         LOWERINGS["HARD_SWISH"](g, g.ops[0], LoweredOp(0, "HARD_SWISH", []))
+
+
+def test_int16_chain_in_qemu(tmp_path: Path) -> None:
+    """The int16 ops end to end, bit-exact at every layer; needs the builtin runtime to
+    accept int16 activations (typed arena pointers in the model template)."""
+    if not shutil.which("qemu-system-arm") or not shutil.which("arm-none-eabi-gcc"):
+        pytest.skip("qemu-system-arm / arm-none-eabi-gcc not installed")
+    model = tmp_path / "elementwise_chain16.tflite"
+    model.write_bytes(se.chain_model_int16(1))
+    try:
+        check_supported(parse_model(model))
+    except UnsupportedType as exc:
+        pytest.skip(f"the builtin runtime does not take int16 activations yet: {exc}")
+    res = run(RunConfig(model=model, runtime="builtin", vectors=3, seed=4, per_layer=True,
+                        runs_dir=tmp_path / "runs", quiet=True))
+    assert res["verdict"]["status"] == "PASS", res["verdict"]
+    (pair,) = [p for p in res["per_layer"]["pairs"]
+               if p["a"] == "device" and p["b"] == "litert-ref"]
+    assert {layer["name"] for layer in pair["layers"]} >= {"ADD", "SUB", "LEAKY_RELU", "RELU",
+                                                            "RELU6", "QUANTIZE"}
+    assert all(layer["max_abs_lsb"] == 0 for layer in pair["layers"]), pair["layers"]
