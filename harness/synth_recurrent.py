@@ -43,10 +43,15 @@ def _variable(b: ModelBuilder, name: str, shape: list[int], tt: int, scale: floa
 def svdf_model(seed: int, case: SvdfCase) -> bytes:
     """One SVDF op: int8 input and output, int16 (or int8) state and time weights."""
     b = ModelBuilder(seed, "harness.synth_recurrent svdf")
+    x = b.input([case.batches, case.inputs], float(b.rng.uniform(0.01, 0.1)),
+                int(b.rng.integers(-128, 100)))
+    return b.build(add_svdf(b, x, case))
+
+
+def add_svdf(b: ModelBuilder, x: int, case: SvdfCase) -> int:
+    """Append an SVDF on tensor ``x`` ([batches, inputs] int8); returns its output."""
     rng = b.rng
     filters = case.units * case.rank
-    in_scale, in_zp = float(rng.uniform(0.01, 0.1)), int(rng.integers(-128, 100))
-    x = b.input([case.batches, case.inputs], in_scale, in_zp)
     wf_scale = float(rng.uniform(0.002, 0.02))
     wf = _const(b, "weights_feature",
                 rng.integers(-127, 128, (filters, case.inputs)).astype(np.int8), TT.INT8, wf_scale)
@@ -72,7 +77,7 @@ def svdf_model(seed: int, case: SvdfCase) -> bytes:
     opts.fusedActivationFunction = schema.ActivationFunctionType.RELU
     b.add_op(schema.BuiltinOperator.SVDF, [x, wf, wt, bias, st], [out],
              schema.BuiltinOptions.SVDFOptions, opts, version=3)
-    return b.build(out)
+    return out
 
 
 @dataclass
@@ -89,12 +94,18 @@ class LstmCase:
 def lstm_model(seed: int, case: LstmCase) -> bytes:
     """One integer UNIDIRECTIONAL_SEQUENCE_LSTM (no CIFG, peephole, projection, layer norm)."""
     b = ModelBuilder(seed, "harness.synth_recurrent lstm")
+    shape = [case.steps, case.batches, case.inputs] if case.time_major else \
+        [case.batches, case.steps, case.inputs]
+    x = b.input(shape, float(b.rng.uniform(0.005, 0.05)), int(b.rng.integers(-128, 60)))
+    return b.build(add_lstm(b, x, case))
+
+
+def add_lstm(b: ModelBuilder, x: int, case: LstmCase) -> int:
+    """Append an integer LSTM on tensor ``x`` (shaped as ``case`` says); returns its output."""
     rng = b.rng
     n_in, n_cell = case.inputs, case.cells
-    in_scale, in_zp = float(rng.uniform(0.005, 0.05)), int(rng.integers(-128, 60))
-    shape = [case.steps, case.batches, n_in] if case.time_major else \
-        [case.batches, case.steps, n_in]
-    x = b.input(shape, in_scale, in_zp)
+    in_scale, _ = b.qparams(x)
+    shape = b.shape(x)
     out_scale, out_zp = float(rng.uniform(2 ** -8, 2 ** -6)), int(rng.integers(-10, 10))
     gate_real = float(rng.uniform(2.0, 6.0))  # typical |pre-activation| the weights give
 
@@ -127,4 +138,14 @@ def lstm_model(seed: int, case: LstmCase) -> bytes:
     k = b.add_op(schema.BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM, inputs, [out],
                  schema.BuiltinOptions.UnidirectionalSequenceLSTMOptions, opts)
     b.operators[k].intermediates = mids
-    return b.build(out)
+    return out
+
+
+def chain_model(seed: int = 0) -> bytes:
+    """LSTM -> RESHAPE -> SVDF (int16 state): every recurrent kernel in one model."""
+    b = ModelBuilder(seed, "harness.synth_recurrent chain")
+    lstm = LstmCase(batches=1, steps=4, inputs=6, cells=5)
+    x = b.input([1, lstm.steps, lstm.inputs], 0.02, -5)
+    h = b.reshape(add_lstm(b, x, lstm), [1, lstm.steps * lstm.cells])
+    return b.build(add_svdf(b, h, SvdfCase(inputs=lstm.steps * lstm.cells, units=6, rank=2,
+                                           memory=3)))
