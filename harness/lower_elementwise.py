@@ -55,8 +55,7 @@ def _check_broadcast(op: Op, out: Tensor, *ins: Tensor) -> None:
 def _binary(graph: Graph, op: Op, lo: LoweredOp) -> None:
     """ADD, SUB, MUL: two inputs (either may be constant), broadcast to the output."""
     t1, t2, out = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
-    allowed = ew.DTYPES[op.name] if op.name != "MUL" else frozenset({"int8"})
-    dtype = _check_dtypes(op, [t1, t2, out], allowed)
+    dtype = _check_dtypes(op, [t1, t2, out], DTYPES[op.name])
     _check_broadcast(op, out, t1, t2)
     act = int(op.options.get("fusedActivationFunction", 0) or 0)
     p = f"op{op.index}"
@@ -98,7 +97,7 @@ def _rescale(graph: Graph, op: Op, lo: LoweredOp) -> None:
 
 def _leaky_relu(graph: Graph, op: Op, lo: LoweredOp) -> None:
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    dtype = _check_dtypes(op, [inp, out], ew.DTYPES["LEAKY_RELU"])
+    dtype = _check_dtypes(op, [inp, out], DTYPES["LEAKY_RELU"])
     alpha = float(op.options.get("alpha", 0.0))
     params = ew.leaky_relu_params(inp, out, alpha)
     p = f"op{op.index}"
@@ -110,7 +109,7 @@ def _leaky_relu(graph: Graph, op: Op, lo: LoweredOp) -> None:
 
 def _prelu(graph: Graph, op: Op, lo: LoweredOp) -> None:
     inp, alpha, out = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
-    _check_dtypes(op, [inp, alpha, out], frozenset({"int8"}))
+    _check_dtypes(op, [inp, alpha, out], DTYPES["PRELU"])
     _check_broadcast(op, out, inp, alpha)
     params = ew.prelu_params(inp, alpha, out)
     p = f"op{op.index}"
@@ -123,7 +122,7 @@ def _prelu(graph: Graph, op: Op, lo: LoweredOp) -> None:
 
 def _hard_swish(graph: Graph, op: Op, lo: LoweredOp) -> None:
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    _check_dtypes(op, [inp, out], frozenset({"int8"}))
+    _check_dtypes(op, [inp, out], DTYPES["HARD_SWISH"])
     try:
         params = ew.hard_swish_params(inp, out)
     except ValueError as exc:
@@ -137,7 +136,7 @@ def _hard_swish(graph: Graph, op: Op, lo: LoweredOp) -> None:
 def _lookup(graph: Graph, op: Op, lo: LoweredOp) -> None:
     """LOGISTIC, TANH: a 256-entry table built on the host as LiteRT builds it."""
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    _check_dtypes(op, [inp, out], frozenset({"int8"}))
+    _check_dtypes(op, [inp, out], DTYPES[op.name])
     p = f"op{op.index}"
     lo.comment.append("256-entry table indexed by input + 128 (float32 function, "
                       "rounded, clamped)")

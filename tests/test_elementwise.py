@@ -206,7 +206,8 @@ def unary_case(op: str, seed: int) -> Case:
     elif op == "HARD_SWISH":
         out_scale = in_scale * log_uniform(rng, 0.25, 2.0)  # above input scale / 128
     elif op == "LEAKY_RELU":
-        alpha = float(rng.choice([rng.uniform(0.01, 0.99), rng.uniform(1.0, 3.0)]))
+        alpha = float(rng.choice([rng.uniform(0.01, 0.99), rng.uniform(1.0, 3.0),
+                                  rng.uniform(-2.0, -0.01)]))  # a negative alpha too
         out_scale = in_scale * log_uniform(rng, 0.4, 2.5)
     else:  # RELU, RELU6: keep the output range near the input's
         in_scale = log_uniform(rng, 0.01, 0.08) if op == "RELU6" else in_scale

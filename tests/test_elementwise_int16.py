@@ -58,7 +58,8 @@ def test_leaky_relu_int16(seed: int, lib: ctypes.CDLL) -> None:  # noqa: F811
     shape = [1, int(rng.integers(1, 4)), int(rng.integers(8, 40))]
     in_scale = log_uniform(rng, 1e-4, 1e-2)
     out_scale = in_scale * log_uniform(rng, 0.5, 2.0)
-    alpha = float(rng.uniform(0.01, 0.99) if seed % 4 else rng.uniform(1.0, 2.0))
+    alpha = float((rng.uniform(0.01, 0.99), rng.uniform(1.0, 2.0), rng.uniform(-1.5, -0.01))
+                  [seed % 3])
     b = ModelBuilder(seed)
     x = se.add_input(b, shape, "int16", in_scale, 0)
     model = b.build(se.add_unary(b, "LEAKY_RELU", x, scale=out_scale, alpha=alpha))
