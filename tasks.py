@@ -134,3 +134,15 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
     result = c.run(" ".join(renode_test_command(robot)), warn=True, pty=False)
     if result.exited:
         raise Exit(code=result.exited)
+
+
+@task
+def coverage(c: Context) -> None:
+    """Print the op x activation dtype table of the builtin runtime and numpy-int8 (markdown).
+
+    Generated from the DTYPES dicts of harness/lower*.py and harness/int8ops*.py; the
+    README's "Op coverage" section holds this output.
+    """
+    from harness.dtypes import coverage_table
+
+    print(coverage_table(), end="")

@@ -7,7 +7,7 @@ from itertools import combinations
 import numpy as np
 
 from .attribution import CHAIN, Outputs, attribute
-from .compare import Comparison, compare_output
+from .compare import Comparison, compare_output, default_tolerance
 from .localize import Source, localize
 from .model import Graph
 from .references.runner import ReferenceResult
@@ -25,8 +25,9 @@ def output_comparisons(graph: Graph, outputs: dict[str, Outputs], own_ref: str,
     pairs = [("device", n) for n in names if "device" in outputs]
     pairs += [(b, a) for a, b in combinations(names, 2)]  # later in the chain vs earlier
     for a, b in pairs:
-        tol = tolerances.get(b, 0 if b == own_ref else None) if a == "device" else None
         for k, t in enumerate(graph.output_tensors()):
+            tol = (tolerances.get(b, default_tolerance(t) if b == own_ref else None)
+                   if a == "device" else None)
             out.append(compare_output(
                 a, b, t, outputs[a].arrays[k], outputs[b].arrays[k], tol,
                 a_real=outputs[a].real_valued, b_real=outputs[b].real_valued,

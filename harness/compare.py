@@ -5,6 +5,12 @@ readable one-line diff, so tests can `assert cmp, cmp`. Integer metrics are
 in LSB of the output tensor; MAE, RMSE, cosine and SNR are in real units.
 Real-valued references (numpy-float, float-model) are quantized with the
 output's scale and zero point for the LSB metrics.
+
+Float32 outputs are compared in ULPs instead (``unit`` "ULP"): each float is
+mapped to its position on the ordered float32 line (adjacent floats are one
+apart, +0 and -0 coincide), so a difference of 3 means two floats with two
+others between them. The ``*_lsb`` fields then hold ULPs. Near zero, where
+float spacing is tiny, a small absolute error can be many ULPs.
 """
 
 from __future__ import annotations
@@ -18,6 +24,26 @@ from .model import Tensor
 from .references.floatops import dequantize
 
 SCATTER_POINTS = 2000
+#: Default tolerance of the enforced reference for float32 outputs, in ULPs
+#: (integer outputs must be bit-exact: 0 LSB).
+FLOAT_TOLERANCE_ULP = 4
+
+
+def unit_of(tensor: Tensor) -> str:
+    """"ULP" for float32 tensors, else "LSB"."""
+    return "ULP" if tensor.dtype == "float32" else "LSB"
+
+
+def default_tolerance(tensor: Tensor) -> int:
+    """The enforced reference's default tolerance for this output: 0 LSB, or
+    :data:`FLOAT_TOLERANCE_ULP` for float32."""
+    return FLOAT_TOLERANCE_ULP if tensor.dtype == "float32" else 0
+
+
+def float_ulp_keys(values: np.ndarray) -> np.ndarray:
+    """float32 values as int64 positions on the ordered float line (ULP steps)."""
+    bits = np.ascontiguousarray(np.asarray(values, np.float32)).view(np.int32).astype(np.int64)
+    return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
 
 
 @dataclass
@@ -31,6 +57,7 @@ class Comparison:
     max_abs_lsb: int
     mismatches: int
     tolerance_lsb: int | None  # None: reported, not enforced
+    unit: str = "LSB"  # "ULP" for float32 outputs: every *_lsb field is then in ULPs
     first_mismatch: dict | None = None  # vector, flat index, a, b
     histogram: dict[str, int] = field(default_factory=dict)  # delta a-b in LSB -> count
     mae: float = 0.0
@@ -57,7 +84,7 @@ class Comparison:
             return f"{head}: bit-exact over {self.vectors} vectors"
         fm = self.first_mismatch or {}
         return (f"{head}: {self.mismatches}/{self.elements} elements differ, max |d| "
-                f"{self.max_abs_lsb} LSB (tolerance {self.tolerance_lsb}); first at vector "
+                f"{self.max_abs_lsb} {self.unit} (tolerance {self.tolerance_lsb}); first at vector "
                 f"{fm.get('vector')} index {fm.get('index')}: {fm.get('a')} vs {fm.get('b')}")
 
     def to_dict(self) -> dict:
@@ -67,7 +94,10 @@ class Comparison:
 
 
 def to_lsb(tensor: Tensor, values: np.ndarray, real_valued: bool) -> np.ndarray:
-    """Values in the tensor's integer domain (int64); real values are quantized."""
+    """Values in the tensor's integer domain (int64); real values are quantized.
+    Float32 tensors give ULP positions (:func:`float_ulp_keys`)."""
+    if tensor.dtype == "float32":
+        return float_ulp_keys(values)
     if not real_valued:
         return np.asarray(values).astype(np.int64)
     if not tensor.quantized:
@@ -110,7 +140,10 @@ def compare_output(a_name: str, b_name: str, tensor: Tensor, a: np.ndarray, b: n
     first = None
     if len(bad):
         v, i = (int(x) for x in bad[0])
-        first = {"vector": v, "index": i, "a": int(aq[v, i]), "b": int(bq[v, i])}
+        if tensor.dtype == "float32":  # the values themselves, not their ULP positions
+            first = {"vector": v, "index": i, "a": float(ar[v, i]), "b": float(br[v, i])}
+        else:
+            first = {"vector": v, "index": i, "a": int(aq[v, i]), "b": int(bq[v, i])}
     values, counts = np.unique(delta, return_counts=True)
     err = ar - br
     top1 = None
@@ -124,7 +157,7 @@ def compare_output(a_name: str, b_name: str, tensor: Tensor, a: np.ndarray, b: n
         a=a_name, b=b_name, output=tensor.name, vectors=n, elements=int(delta.size),
         exact_rate=float((delta == 0).mean()) if delta.size else 1.0,
         max_abs_lsb=int(np.abs(delta).max()) if delta.size else 0, mismatches=len(bad),
-        tolerance_lsb=tolerance_lsb, first_mismatch=first,
+        tolerance_lsb=tolerance_lsb, unit=unit_of(tensor), first_mismatch=first,
         histogram={str(int(v)): int(c) for v, c in zip(values, counts, strict=True)},
         mae=float(np.abs(err).mean()) if err.size else 0.0,
         rmse=float(np.sqrt((err * err).mean())) if err.size else 0.0,

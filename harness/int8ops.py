@@ -25,6 +25,13 @@ and wrapped to int32 like the C accumulators.
 
 Pooling and RESHAPE are the same in every mode; SOFTMAX is the reference
 fixed-point one except in ``"float"`` mode.
+
+int16 activations (the 16x8 scheme: zero point 0, int8 weights, int64 bias)
+run through the same convolution / FULLY_CONNECTED code with 64-bit
+accumulators and LiteRT's 64-bit requantization (``"int64"`` rounding, see
+:mod:`harness.int16ops`) in every mode but ``"float"``; SOFTMAX uses the int16
+lookup-table softmax. ``DTYPES`` says which activation types each op handles;
+:func:`unsupported` refuses the rest.
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import int8ops_elementwise, int8ops_recurrent, int8ops_shape, quant
+from .dtypes import INT_RANGES, activation_dtypes
 from .int8_fixedpoint import requant_double, requant_float, requant_single, wrap32
 from .int8_softmax import softmax_fixed_point, softmax_float
+from .int16ops import requant_int64, requant_single_wide, softmax_int16
 from .model import Graph, Op, Tensor
 
 REQUANT_MODES = ("reference", "double", "single", "float")
@@ -55,7 +64,7 @@ class Requant:
     for per-tensor weights) and broadcast along the last axis.
     """
 
-    rounding: str  # "double", "single" or "float"
+    rounding: str  # "double", "single", "float"; 16x8: "int64" (convs) or "single64" (FC)
     multiplier: np.ndarray
     shift: np.ndarray
     scale: np.ndarray  # float32 effective scale, for "float"
@@ -65,6 +74,10 @@ class Requant:
             return requant_double(acc, self.multiplier, self.shift)
         if self.rounding == "single":
             return requant_single(acc, self.multiplier, self.shift)
+        if self.rounding == "int64":
+            return requant_int64(acc, self.multiplier, self.shift)
+        if self.rounding == "single64":
+            return requant_single_wide(acc, self.multiplier, self.shift)
         return requant_float(acc, self.scale)
 
 
@@ -79,6 +92,8 @@ def make_requant(op_name: str, inp: Tensor, weights: Tensor, out: Tensor,
     rounding = requant
     if requant == "reference":  # LiteRT: FULLY_CONNECTED rounds once, convolutions twice
         rounding = "single" if op_name == "FULLY_CONNECTED" else "double"
+    if inp.dtype == "int16" and requant != "float":  # 16x8: 64-bit accumulators
+        rounding = "single64" if op_name == "FULLY_CONNECTED" else "int64"
     f32 = np.float32
     scale = np.array([f32(f32(inp.scale) * f32(s)) / f32(out.scale) for s in w_scales], f32)
     return Requant(rounding, np.array(mults, np.int64), np.array(shifts, np.int64), scale)
@@ -154,7 +169,9 @@ class OpPlan:
             raise NotImplementedError(f"no int8 implementation of {self.op.name}")
         out = self.tensor(self.op.outputs[0])
         code = int(self.op.options.get("fusedActivationFunction", quant.ACT_NONE) or 0)
-        self.act = quant.activation_range(code, out.scale, out.zero_point)
+        if out.dtype in INT_RANGES:
+            self.act = quant.activation_range(code, out.scale, out.zero_point,
+                                              *INT_RANGES[out.dtype])
         if self.op.name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             self.rq = make_requant(self.op.name, self.tensor(self.op.inputs[0]),
                                    self.tensor(self.op.inputs[1]), out, self.requant)
@@ -188,12 +205,14 @@ def finish(plan: OpPlan, acc: np.ndarray, bias: np.ndarray | None,
            trace: dict | None) -> np.ndarray:
     """Bias, int32 wrap, requantization, output zero point, activation clamp."""
     assert plan.rq is not None
+    out_t = plan.tensor(plan.op.outputs[0])
     if bias is not None:
         acc = acc + bias.astype(np.int64).reshape(-1)
-    acc = wrap32(acc)
+    if out_t.dtype == "int8":
+        acc = wrap32(acc)  # int8 kernels accumulate in int32, 16x8 ones in int64
     scaled = plan.rq.apply(acc)
-    zp = plan.tensor(plan.op.outputs[0]).zero_point
-    out = np.clip(scaled + zp, *plan.act).astype(np.int8)
+    zp = out_t.zero_point
+    out = np.clip(scaled + zp, *plan.act).astype(out_t.dtype)
     if trace is not None:
         trace.update(acc=acc, scaled=scaled, rounding=plan.rq.rounding,
                      multiplier=plan.rq.multiplier, shift=plan.rq.shift,
@@ -287,6 +306,8 @@ def softmax(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
     """SOFTMAX over the last axis (see :mod:`harness.int8_softmax`)."""
     inp, out = plan.tensor(plan.op.inputs[0]), plan.tensor(plan.op.outputs[0])
     beta = float(plan.op.options.get("beta", 1.0))
+    if inp.dtype == "int16":
+        return softmax_int16(ins[0], beta, inp.scale, trace)
     if plan.requant == "float":
         return softmax_float(ins[0], beta, inp.scale, out.scale, out.zero_point, trace)
     if abs(out.scale - 1 / 256) > 1e-9 or out.zero_point != -128:
@@ -314,6 +335,23 @@ KERNELS: dict[str, Callable[[OpPlan, list, dict | None], np.ndarray]] = {
     **int8ops_recurrent.KERNELS,
 }
 
+# Activation dtypes each core op handles here; the families declare their own.
+_CORE_DTYPES: dict[str, frozenset[str]] = {
+    "CONV_2D": frozenset({"int8", "int16"}),
+    "DEPTHWISE_CONV_2D": frozenset({"int8", "int16"}),
+    "FULLY_CONNECTED": frozenset({"int8", "int16"}),
+    "AVERAGE_POOL_2D": frozenset({"int8"}),
+    "MAX_POOL_2D": frozenset({"int8"}),
+    "SOFTMAX": frozenset({"int8", "int16"}),
+    "RESHAPE": frozenset({"int8", "int16"}),
+}
+DTYPES: dict[str, frozenset[str]] = {
+    **_CORE_DTYPES,
+    **getattr(int8ops_elementwise, "DTYPES", {}),
+    **getattr(int8ops_shape, "DTYPES", {}),
+    **getattr(int8ops_recurrent, "DTYPES", {}),
+}
+
 
 # ---- entry points ------------------------------------------------------------
 
@@ -326,15 +364,13 @@ def run_op(graph: Graph, op: Op, inputs: Arrays, *, requant: str = "reference",
 
 
 def unsupported(graph: Graph) -> list[str]:
-    """Names of the graph's ops (or activation types) this module cannot run."""
+    """Names of the graph's ops (or op and activation type pairs) this module cannot run."""
     missing = sorted({op.name for op in graph.ops} - set(KERNELS))
     for op in graph.ops:
         if op.name not in KERNELS:
             continue
-        for i in op.inputs[:1] + op.outputs:
-            t = graph.tensors[i] if i >= 0 else None
-            if t is not None and not t.is_const and t.dtype != "int8":
-                missing.append(f"{op.name} with {t.dtype} activations")
+        for dtype in activation_dtypes(graph, op) - DTYPES.get(op.name, frozenset({"int8"})):
+            missing.append(f"{op.name} with {dtype} activations")
     return sorted(set(missing))
 
 
@@ -360,8 +396,8 @@ class Int8Interpreter:
         for index, data in zip(g.inputs, inputs, strict=True):
             t = g.tensors[index]
             arr = np.asarray(data)
-            if arr.dtype != np.int8 or arr.size != t.size:
-                raise ValueError(f"input {t.name!r} wants int8{list(t.shape)}, "
+            if arr.dtype != np.dtype(t.dtype) or arr.size != t.size:
+                raise ValueError(f"input {t.name!r} wants {t.dtype}{list(t.shape)}, "
                                  f"got {arr.dtype}{list(arr.shape)}")
             values[index] = arr.reshape(t.shape).copy()
         for plan in self.plans:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import lower_elementwise, lower_recurrent, lower_shape, quant
+from . import int16ops, lower_elementwise, lower_recurrent, lower_shape, quant
+from .dtypes import lacking
 from .errors import BadInput, UnsupportedOp, UnsupportedType
 from .lower_base import (
     ACT_NAMES,
@@ -22,12 +23,32 @@ from .lower_base import (
     add_requant,
     dims,
     fused_act_range,
+    fused_act_range_f32,
     ptr,
     tdesc,
 )
-from .model import Graph, Op
+from .model import Graph, Op, Tensor
 
 Lowering = Callable[[Graph, Op, LoweredOp], None]
+
+# The C types of activation tensors in the generated code (HX_T<index> pointers).
+C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float",
+           "uint8": "uint8_t", "int64": "int64_t", "bool": "uint8_t"}
+
+
+def _refuse(op: Op, what: str) -> UnsupportedType:
+    return UnsupportedType(f"op {op.index} ({op.name}): {what} is not supported by the "
+                           "builtin runtime")
+
+
+def _check_16x8(op: Op, weights: Tensor, *activations: Tensor) -> None:
+    """int16 activations with zero point 0 and int8 weights (the 16x8 scheme)."""
+    if weights.dtype != "int8":
+        raise _refuse(op, f"int16 activations with {weights.dtype} weights")
+    for t in activations:
+        if t.dtype != "int16" or t.zero_point != 0:
+            raise _refuse(op, f"{t.dtype} tensor {t.index} with zero point {t.zero_point} "
+                          "in a 16x8 op")
 
 
 def _conv_like(graph: Graph, op: Op, lo: LoweredOp, depthwise: bool) -> None:
@@ -43,6 +64,10 @@ def _conv_like(graph: Graph, op: Op, lo: LoweredOp, depthwise: bool) -> None:
     if (oh, ow) != tuple(out.shape[1:3]):
         raise BadInput(f"op {op.index} ({op.name}): output shape {out.shape} does not match "
                        f"the computed {oh}x{ow}")
+    if inp.dtype == "int16":
+        _check_16x8(op, filt, inp, out)
+    elif (inp.dtype, filt.dtype, out.dtype) != ("int8", "int8", "int8"):
+        raise _refuse(op, f"{inp.dtype} input with {filt.dtype} filter and {out.dtype} output")
     mults, shifts = quant.conv_requant(inp.scale, [float(s) for s in filt.scales], out.scale)
     act_min, act_max = fused_act_range(op, out)
     dm = int(o.get("depthMultiplier", 1)) if depthwise else 1
@@ -52,12 +77,13 @@ def _conv_like(graph: Graph, op: Op, lo: LoweredOp, depthwise: bool) -> None:
         + f", {ACT_NAMES.get(int(o.get('fusedActivationFunction', 0)), '?')}"
     )
     lo.arrays.append(CArray("int8_t", f"{p}_filter", filt.data.astype(np.int64).ravel()))
-    bias = add_bias(lo, p, graph, op)
+    suffix = "s16" if inp.dtype == "int16" else "s8"
+    bias = add_bias(lo, p, graph, op, ctype="int64_t" if suffix == "s16" else "int32_t")
     add_requant(lo, p, mults, shifts)
     lo.params.append(("hx_conv_params", f"{p}_params",
                       f"{{{-inp.zero_point}, {out.zero_point}, {act_min}, {act_max}, {sh}, {sw}, "
                       f"{dh}, {dw}, {pad_h}, {pad_w}, {dm}}}"))
-    fn = "hx_depthwise_conv2d_s8" if depthwise else "hx_conv2d_s8"
+    fn = f"hx_depthwise_conv2d_{suffix}" if depthwise else f"hx_conv2d_{suffix}"
     lo.call = (f"{fn}(&{p}_params, &{p}_rq, (hx_dims){dims(inp.shape)}, {ptr(inp)}, "
                f"(hx_dims){dims(filt.shape)}, {p}_filter, {bias}, "
                f"(hx_dims){dims(out.shape)}, {ptr(out)});")
@@ -78,17 +104,42 @@ def _fully_connected(graph: Graph, op: Op, lo: LoweredOp) -> None:
         raise UnsupportedOp(f"op {op.index} (FULLY_CONNECTED) has non-constant weights")
     out_depth, accum = w.shape
     batches = inp.size // accum
+    if inp.dtype == "float32":
+        _fully_connected_f32(graph, op, lo, batches)
+        return
+    if inp.dtype == "int16":
+        _check_16x8(op, w, inp, out)
+    elif (inp.dtype, w.dtype, out.dtype) != ("int8", "int8", "int8"):
+        raise _refuse(op, f"{inp.dtype} input with {w.dtype} weights and {out.dtype} output")
     mults, shifts = quant.fc_requant(inp.scale, [float(s) for s in w.scales], out.scale)
     act_min, act_max = fused_act_range(op, out)
     lo.comment.append(f"weights {tdesc(w)}; {batches} x {accum} -> {out_depth}, "
                       f"{ACT_NAMES.get(int(op.options.get('fusedActivationFunction', 0)), '?')}")
     lo.arrays.append(CArray("int8_t", f"{p}_weights", w.data.astype(np.int64).ravel()))
-    bias = add_bias(lo, p, graph, op)
+    suffix = "s16" if inp.dtype == "int16" else "s8"
+    bias = add_bias(lo, p, graph, op, ctype="int64_t" if suffix == "s16" else "int32_t")
     add_requant(lo, p, mults, shifts)
     lo.params.append(("hx_fc_params", f"{p}_params",
                       f"{{{-inp.zero_point}, {-w.zero_point}, {out.zero_point}, "
                       f"{act_min}, {act_max}}}"))
-    lo.call = (f"hx_fully_connected_s8(&{p}_params, &{p}_rq, {batches}, {accum}, {out_depth}, "
+    lo.call = (f"hx_fully_connected_{suffix}(&{p}_params, &{p}_rq, {batches}, {accum}, "
+               f"{out_depth}, {ptr(inp)}, {p}_weights, {bias}, {ptr(out)});")
+
+
+def _fully_connected_f32(graph: Graph, op: Op, lo: LoweredOp, batches: int) -> None:
+    inp, w, out = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if (w.dtype, out.dtype) != ("float32", "float32") or w.quantized:
+        raise _refuse(op, f"float32 input with {w.dtype} weights and {out.dtype} output "
+                      "(hybrid quantization)")
+    p = f"op{op.index}"
+    out_depth, accum = w.shape
+    act_min, act_max = fused_act_range_f32(op)
+    lo.comment.append(f"weights {tdesc(w)}; {batches} x {accum} -> {out_depth}, "
+                      f"{ACT_NAMES.get(int(op.options.get('fusedActivationFunction', 0)), '?')}")
+    lo.arrays.append(CArray("float", f"{p}_weights", w.data.astype(np.float32).ravel()))
+    bias = add_bias(lo, p, graph, op, ctype="float")
+    lo.params.append(("hx_fc_f32_params", f"{p}_params", f"{{{act_min}, {act_max}}}"))
+    lo.call = (f"hx_fully_connected_f32(&{p}_params, {batches}, {accum}, {out_depth}, "
                f"{ptr(inp)}, {p}_weights, {bias}, {ptr(out)});")
 
 
@@ -118,8 +169,35 @@ def _reshape(graph: Graph, op: Op, lo: LoweredOp) -> None:
     lo.call = "/* nothing to do */"
 
 
+def _softmax_s16(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if out.dtype != "int16" or inp.zero_point != 0 or abs(out.scale - 1 / 32768) > 1e-9 \
+            or out.zero_point != 0:
+        raise _refuse(op, f"int16 input (zero point {inp.zero_point}) with {out.dtype} output "
+                      f"of scale {out.scale:g}, zero point {out.zero_point} (the int16 "
+                      "softmax needs zero points 0 and output scale 1/32768)")
+    beta = float(op.options.get("beta", 1.0))
+    mult, shift = int16ops.softmax_int16_params(beta, inp.scale)
+    exp_lut, recip_lut = int16ops.softmax_luts()
+    depth = inp.shape[-1]
+    p = f"op{op.index}"
+    lo.comment.append(f"beta {beta:g}; {inp.size // depth} rows of {depth}; "
+                      "exp and 1/(1+x) from 513-entry interpolated tables")
+    lo.arrays.append(CArray("int16_t", f"{p}_exp_lut", exp_lut))
+    lo.arrays.append(CArray("int16_t", f"{p}_recip_lut", recip_lut))
+    lo.params.append(("hx_softmax_s16_params", f"{p}_params",
+                      f"{{{mult}, {shift}, {p}_exp_lut, {p}_recip_lut}}"))
+    lo.call = (f"hx_softmax_s16(&{p}_params, {inp.size // depth}, {depth}, "
+               f"{ptr(inp)}, {ptr(out)});")
+
+
 def _softmax(graph: Graph, op: Op, lo: LoweredOp) -> None:
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if inp.dtype == "int16":
+        _softmax_s16(graph, op, lo)
+        return
+    if (inp.dtype, out.dtype) != ("int8", "int8"):
+        raise _refuse(op, f"{inp.dtype} input with {out.dtype} output")
     if abs(out.scale - 1 / 256) > 1e-9 or out.zero_point != -128:
         raise UnsupportedOp(f"op {op.index} (SOFTMAX): int8 output must have scale 1/256 and "
                             f"zero point -128, not {out.scale:g}/{out.zero_point}")
@@ -146,29 +224,47 @@ LOWERINGS: dict[str, Lowering] = {
     **lower_recurrent.LOWERINGS,
 }
 
+# Activation dtypes each core op handles; the families declare their own.
+_CORE_DTYPES: dict[str, frozenset[str]] = {
+    "CONV_2D": frozenset({"int8", "int16"}),
+    "DEPTHWISE_CONV_2D": frozenset({"int8", "int16"}),
+    "FULLY_CONNECTED": frozenset({"int8", "int16", "float32"}),
+    "AVERAGE_POOL_2D": frozenset({"int8"}),
+    "MAX_POOL_2D": frozenset({"int8"}),
+    "RESHAPE": frozenset({"int8", "int16", "float32"}),
+    "SOFTMAX": frozenset({"int8", "int16"}),
+}
+DTYPES: dict[str, frozenset[str]] = {
+    **_CORE_DTYPES,
+    **getattr(lower_elementwise, "DTYPES", {}),
+    **getattr(lower_shape, "DTYPES", {}),
+    **getattr(lower_recurrent, "DTYPES", {}),
+}
+
 
 def check_supported(graph: Graph) -> None:
-    """Refuse, before any build, a model the builtin runtime cannot run."""
+    """Refuse, before any build, a model the builtin runtime cannot run: an op without
+    a lowering, an activation dtype the op's lowering does not declare, or a model
+    input/output of a type the generated code cannot hold."""
     missing = sorted({op.name for op in graph.ops} - set(LOWERINGS))
     if missing:
         raise UnsupportedOp(
             f"{graph.path.name} uses op(s) the builtin runtime lacks: {', '.join(missing)}",
             hint=f"supported: {', '.join(sorted(LOWERINGS))}",
         )
-    float_io = [t.name for t in graph.input_tensors() + graph.output_tensors()
-                if t.dtype != "int8"]
-    if float_io:
-        kinds = sorted({graph.tensors[i].dtype for i in graph.inputs + graph.outputs})
+    lacks = lacking(graph, {name: DTYPES.get(name, frozenset({"int8"})) for name in LOWERINGS})
+    if lacks:
+        op, dtype = lacks[0]
+        more = f" (and {len(lacks) - 1} more op(s))" if len(lacks) > 1 else ""
         raise UnsupportedType(
-            f"{graph.path.name} is not an int8 model (inputs/outputs are {', '.join(kinds)}); "
-            "the builtin runtime needs full-integer int8 quantization",
-            hint="convert with TFLiteConverter, representative_dataset and int8 input/output",
+            f"op {op.index} ({op.name}) with {dtype} activations: not supported by the "
+            f"builtin runtime{more}",
+            hint=f"{op.name} handles {', '.join(sorted(DTYPES.get(op.name, {'int8'})))}",
         )
-    for op in graph.ops:
-        for t in op.inputs + op.outputs:
-            if t >= 0 and not graph.tensors[t].is_const and graph.tensors[t].dtype != "int8":
-                raise UnsupportedType(f"op {op.index} ({op.name}) has a {graph.tensors[t].dtype} "
-                               "activation; the builtin runtime needs int8 activations")
+    for t in graph.input_tensors() + graph.output_tensors():
+        if t.dtype not in C_TYPES:
+            raise UnsupportedType(f"model input/output {t.name!r} is {t.dtype}, which the "
+                                  "builtin runtime cannot hold")
 
 
 def lower_graph(graph: Graph) -> list[LoweredOp]:

@@ -11,11 +11,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import quant
+from .dtypes import INT_RANGES
 from .errors import UnsupportedOp
 from .model import Graph, Op, Tensor
 
 ACT_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 PAD_NAMES = {0: "SAME", 1: "VALID"}
+
+
+FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def c_float(v: float) -> str:
+    """An exact C float literal (hexadecimal), e.g. ``0x1.8p+1f``."""
+    v = float(np.float32(v))
+    if v != v or v in (float("inf"), float("-inf")):
+        raise ValueError(f"no C literal for {v}")
+    return f"{v.hex()}f"
 
 
 @dataclass
@@ -25,6 +37,15 @@ class CArray:
     ctype: str
     name: str
     values: np.ndarray
+
+    def c_lines(self, per_line: int = 16) -> str:
+        """The initialiser lines: integers, or exact hex literals for a float array."""
+        fmt = c_float if self.ctype == "float" else (lambda v: str(int(v)))
+        flat = [fmt(v) for v in np.asarray(self.values).ravel()]
+        if self.ctype == "float":
+            per_line = 6
+        lines = [", ".join(flat[i:i + per_line]) for i in range(0, len(flat), per_line)]
+        return ",\n".join("    " + line for line in lines)
 
 
 @dataclass
@@ -66,17 +87,33 @@ def add_requant(lo: LoweredOp, p: str, mults: list[int], shifts: list[int]) -> N
     lo.params.append(("hx_requant", f"{p}_rq", f"{{{p}_multiplier, {p}_shift, {per}}}"))
 
 
-def add_bias(lo: LoweredOp, p: str, graph: Graph, op: Op, k: int = 2) -> str:
+def add_bias(lo: LoweredOp, p: str, graph: Graph, op: Op, k: int = 2,
+             ctype: str = "int32_t") -> str:
+    """The op's constant bias (input ``k``) as a ``ctype`` array, or "NULL" without one."""
     if len(op.inputs) > k and op.inputs[k] >= 0:
         b = graph.tensors[op.inputs[k]]
         if b.data is None:
             raise UnsupportedOp(f"op {op.index} ({op.name}) has a non-constant bias")
-        lo.arrays.append(CArray("int32_t", f"{p}_bias", b.data.astype(np.int64).ravel()))
+        data = b.data.astype(np.float32 if ctype == "float" else np.int64).ravel()
+        lo.arrays.append(CArray(ctype, f"{p}_bias", data))
         return f"{p}_bias"
     return "NULL"
 
 
 def fused_act_range(op: Op, out: Tensor) -> tuple[int, int]:
+    """The fused activation's clamp in the output's integer domain (int8 or int16)."""
+    qmin, qmax = INT_RANGES.get(out.dtype, INT_RANGES["int8"])
     return quant.activation_range(
-        int(op.options.get("fusedActivationFunction", 0)), out.scale, out.zero_point
-    )
+        int(op.options.get("fusedActivationFunction", 0)), out.scale, out.zero_point,
+        qmin, qmax)
+
+
+def fused_act_range_f32(op: Op) -> tuple[str, str]:
+    """The fused activation's clamp for a float output, as C literals."""
+    code = int(op.options.get("fusedActivationFunction", 0))
+    ranges = {0: (-FLT_MAX, FLT_MAX), 1: (0.0, FLT_MAX), 2: (-1.0, 1.0), 3: (0.0, 6.0)}
+    if code not in ranges:
+        raise UnsupportedOp(f"op {op.index} ({op.name}): fused activation {code} on float "
+                            "output is not supported")
+    lo, hi = ranges[code]
+    return c_float(lo), c_float(hi)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLE, ROOT, shared_model
-from harness import synth
+from harness import synth, synth_dtypes
 from harness.cli import main
 from harness.errors import ExitCode
 from harness.pipeline import RunConfig, run
@@ -95,13 +95,19 @@ def test_single_op_models_in_qemu(case: str, tmp_path: Path) -> None:
     assert all(c["exact_rate"] == 1.0 for c in _device_vs_ref(res))
 
 
+def _write(path: Path, model: bytes) -> Path:
+    path.write_bytes(model)
+    return path
+
+
 BAD_INPUTS = {
     "missing file": (lambda tmp: tmp / "nope.tflite", ExitCode.MODEL_NOT_FOUND),
     "not a tflite": (lambda tmp: ROOT / "README.md", ExitCode.NOT_A_MODEL),
     "unsupported op": (lambda tmp: shared_model("trained_lstm_int8.tflite"),
                        ExitCode.UNSUPPORTED_OP),
-    "float model": (lambda tmp: shared_model("hello_world_float.tflite"),
-                    ExitCode.UNSUPPORTED_TYPE),
+    "float conv model": (lambda tmp: _write(tmp / "conv_f32.tflite", synth_dtypes.one_op(
+        "float32", "conv2d", [1, 4, 4, 2], out_channels=2, kernel=3)),
+                         ExitCode.UNSUPPORTED_TYPE),
 }
 
 

@@ -1,10 +1,14 @@
 /*
- * hx_kernels.h - the builtin runtime's int8 kernels.
+ * hx_kernels.h - the builtin runtime's kernels.
  *
- * Written from the TFLite 8-bit quantization spec; each kernel must give the
- * same bits as TFLite's reference kernels (OpResolverType.BUILTIN_REF).
+ * Written from the TFLite quantization spec; each kernel must give the same
+ * bits as TFLite's reference kernels (OpResolverType.BUILTIN_REF).
  * Tensors are NHWC, row-major. Shifts follow TFLite's convention: a positive
  * shift is a left shift, a negative one a right shift.
+ *
+ * Suffixes name the activation type: _s8 int8, _s16 the 16x8 scheme (int16
+ * activations with zero point 0, int8 weights, int64 biases and
+ * accumulators), _f32 float.
  */
 #ifndef HX_KERNELS_H
 #define HX_KERNELS_H
@@ -89,6 +93,47 @@ typedef struct {
  * Output quantization is fixed by the spec: scale 1/256, zero point -128. */
 void hx_softmax_s8(const hx_softmax_params *p, int32_t outer, int32_t depth,
                    const int8_t *input, int8_t *output);
+
+/* 16x8 CONV_2D and DEPTHWISE_CONV_2D: as the _s8 versions; input_offset and
+ * output_offset are ignored (int16 zero points are 0). */
+void hx_conv2d_s16(const hx_conv_params *p, const hx_requant *rq,
+                   hx_dims input_dims, const int16_t *input,
+                   hx_dims filter_dims, const int8_t *filter,
+                   const int64_t *bias, hx_dims output_dims, int16_t *output);
+void hx_depthwise_conv2d_s16(const hx_conv_params *p, const hx_requant *rq,
+                             hx_dims input_dims, const int16_t *input,
+                             hx_dims filter_dims, const int8_t *filter,
+                             const int64_t *bias, hx_dims output_dims,
+                             int16_t *output);
+
+/* 16x8 FULLY_CONNECTED; p->input_offset and p->output_offset are ignored. */
+void hx_fully_connected_s16(const hx_fc_params *p, const hx_requant *rq,
+                            int32_t batches, int32_t accum_depth,
+                            int32_t out_depth, const int16_t *input,
+                            const int8_t *weights, const int64_t *bias,
+                            int16_t *output);
+
+typedef struct {
+  float act_min, act_max; /* fused activation clamp */
+} hx_fc_f32_params;
+
+/* float FULLY_CONNECTED: each output sums input * weight in order, then adds
+ * the bias (may be NULL) and clamps. */
+void hx_fully_connected_f32(const hx_fc_f32_params *p, int32_t batches,
+                            int32_t accum_depth, int32_t out_depth,
+                            const float *input, const float *weights,
+                            const float *bias, float *output);
+
+typedef struct {
+  int32_t input_multiplier; /* maps input differences onto the exp table's [-10, 0] */
+  int32_t input_shift;
+  const int16_t *exp_lut;   /* 513 entries: exp on [-10, 0], Q0.15 */
+  const int16_t *one_over_one_plus_x_lut; /* 513 entries: 1/(1+x) on [0, 1], Q0.15 */
+} hx_softmax_s16_params;
+
+/* int16 SOFTMAX over the last axis; output scale 1/32768, zero point 0. */
+void hx_softmax_s16(const hx_softmax_s16_params *p, int32_t outer, int32_t depth,
+                    const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus
 }

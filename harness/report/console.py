@@ -70,14 +70,15 @@ class Console:
             return
         if res["comparisons"]:
             table = Table(title="device vs references", title_justify="left")
-            for col in ("pair", "output", "vectors", "exact", "max |d| LSB", "tolerance", "check"):
+            for col in ("pair", "output", "vectors", "exact", "max |d|", "tolerance", "check"):
                 table.add_column(col, justify="right" if col not in ("pair", "output") else "left")
             for c in res["comparisons"]:
                 tol = "-" if c["tolerance_lsb"] is None else str(c["tolerance_lsb"])
                 check = ("[green]ok[/]" if c["passed"] else "[red]FAIL[/]") if c["enforced"] \
                     else "reported"
                 table.add_row(f"{c['a']} vs {c['b']}", c["output"][:40], str(c["vectors"]),
-                              f"{100 * c['exact_rate']:.2f}%", str(c["max_abs_lsb"]), tol, check)
+                              f"{100 * c['exact_rate']:.2f}%",
+                              f"{c['max_abs_lsb']} {c.get('unit', 'LSB')}", tol, check)
             self.rich.print(table)
         for name, ref in res["references"].items():
             if ref["status"] != "ok":

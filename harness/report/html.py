@@ -84,7 +84,8 @@ def histogram_figure(c: dict) -> Figure:
     ax.bar(xs, ys, width=0.8, color=colours)
     tol = c.get("tolerance_lsb")
     if isinstance(tol, int) and tol > 0:
-        ax.axvspan(-tol - 0.5, tol + 0.5, color="#1a7f37", alpha=0.12, label=f"±{tol} LSB")
+        ax.axvspan(-tol - 0.5, tol + 0.5, color="#1a7f37", alpha=0.12,
+                   label=f"±{tol} {c.get('unit', 'LSB')}")
         ax.legend(loc="upper right", fontsize=8)
     lo, hi = min(xs + [0]), max(xs + [0])
     ax.set_xlim(min(lo, -3) - 0.6, max(hi, 3) + 0.6)
@@ -92,7 +93,7 @@ def histogram_figure(c: dict) -> Figure:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if ys and max(ys) > 50 * max(min(ys), 1):
         ax.set_yscale("log")  # an all-but-exact run: the 0 bar would hide the rest
-    ax.set_xlabel(f"Δ = {c.get('a')} − {c.get('b')} (LSB)")
+    ax.set_xlabel(f"Δ = {c.get('a')} − {c.get('b')} ({c.get('unit', 'LSB')})")
     ax.set_ylabel("elements")
     ax.set_title(f"Δ per element, {c.get('a')} − {c.get('b')}", fontsize=9)
     ax.grid(axis="y", alpha=0.3)
@@ -283,7 +284,8 @@ def _comparison_row(n: int, c: dict) -> dict:
 def _hist_alt(c: dict) -> str:
     hist = sorted((int(k), v) for k, v in c["histogram"].items())
     counts = ", ".join(f"{v} at {k:+d}" for k, v in hist[:8]) + (", ..." if len(hist) > 8 else "")
-    return f"Histogram of Δ ({c.get('a')} − {c.get('b')}) in LSB for {c.get('output')}: {counts}"
+    return (f"Histogram of Δ ({c.get('a')} − {c.get('b')}) in {c.get('unit', 'LSB')} "
+            f"for {c.get('output')}: {counts}")
 
 
 def _comparisons(r: dict) -> dict:

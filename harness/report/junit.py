@@ -56,10 +56,11 @@ def comparison_name(c: dict) -> str:
 def comparison_summary(c: dict) -> str:
     """One line with the numbers that matter when a comparison drifts."""
     tol = c.get("tolerance_lsb")
-    tol_text = f"{tol} LSB" if tol is not None else "none (reported only)"
+    unit = c.get("unit", "LSB")
+    tol_text = f"{tol} {unit}" if tol is not None else "none (reported only)"
     rate = c.get("exact_rate")
     rate_text = f"{100.0 * rate:.2f}%" if isinstance(rate, int | float) else "n/a"
-    text = (f"max |d| {_num(c.get('max_abs_lsb'))} LSB, tolerance {tol_text}, "
+    text = (f"max |d| {_num(c.get('max_abs_lsb'))} {unit}, tolerance {tol_text}, "
             f"{_num(c.get('mismatches'))}/{_num(c.get('elements'))} elements differ, "
             f"exact rate {rate_text}")
     fm = c.get("first_mismatch")
