@@ -169,7 +169,7 @@ class OpPlan:
             raise NotImplementedError(f"no int8 implementation of {self.op.name}")
         out = self.tensor(self.op.outputs[0])
         code = int(self.op.options.get("fusedActivationFunction", quant.ACT_NONE) or 0)
-        if out.dtype in INT_RANGES:
+        if out.dtype in INT_RANGES and code <= quant.ACT_RELU6:  # LSTM's TANH (4): no clamp
             self.act = quant.activation_range(code, out.scale, out.zero_point,
                                               *INT_RANGES[out.dtype])
         if self.op.name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
@@ -184,8 +184,8 @@ class OpPlan:
         arrays: list[np.ndarray | None] = []
         for k, index in enumerate(self.op.inputs):
             arr = given[k] if k < len(given) else None
-            if arr is None and index >= 0:
-                arr = self.tensor(index).data
+            if arr is None and index >= 0 and not self.tensor(index).is_variable:
+                arr = self.tensor(index).data  # variable tensors: state the kernel keeps
                 if arr is None:
                     raise ValueError(f"op {self.op.index} ({self.op.name}): input {k} "
                                      f"(tensor {index}) is neither given nor constant")
