@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from invoke import Context, Exit, task
+from invoke import Collection, Context, Exit, task
 
 from harness.cli import RUN_OPTIONS
 
@@ -31,7 +31,8 @@ def run(
     c: Context,
     model: str = "",
     target: str = "stm32f4",
-    runtime: str = "builtin",
+    runtime: str = "auto",
+    tflm_dir: str = "",
     vectors: int = 10,
     seed: int = 0,
     inputs: str = "",
@@ -51,7 +52,8 @@ def run(
 ) -> None:
     """Cross-check a model on a target (default: the example CNN on emulated stm32f4).
 
-    Defaults for references and tolerances may also come from invoke.yaml (key `harness`).
+    Defaults for references, tolerances and tflm_dir may also come from invoke.yaml
+    (key `harness`).
     """
     from harness.cli import DEFAULT_REFERENCES, run_with_exit_code
 
@@ -63,6 +65,8 @@ def run(
             model=model or None,
             target=target,
             runtime=runtime,
+            tflm_dir=tflm_dir or None,
+            tflm_config_dir=conf.get("tflm_dir"),
             vectors=vectors,
             seed=seed,
             inputs=inputs or None,
@@ -146,3 +150,31 @@ def coverage(c: Context) -> None:
     from harness.dtypes import coverage_table
 
     print(coverage_table(), end="")
+
+
+# ---- tflm: the user's TensorFlow Lite Micro tree ------------------------------
+
+TFLM_REPO = "https://github.com/tensorflow/tflite-micro"
+TFLM_COMMIT = "90b983c2b3f1480642e040bbd2ddb37b998f3424"  # 2026-08-20, the tested tree
+
+
+def tflm_fetch(c: Context, dest: str = "", commit: str = TFLM_COMMIT) -> None:
+    """Clone tflite-micro at a pinned commit (needs internet) and print the TFLM_DIR to set."""
+    from pathlib import Path
+
+    folder = Path(dest or Path.home() / ".cache" / "harness" / f"tflite-micro-{commit[:12]}")
+    if not (folder / ".git").exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        if c.run(f"git clone --filter=blob:none {TFLM_REPO} {folder}", warn=True).failed:
+            raise Exit(f"error: could not clone {TFLM_REPO} (no internet?); on an offline "
+                       "machine copy a tflite-micro tree over and set TFLM_DIR", code=5)
+    if c.run(f"git -C {folder} checkout -q {commit}", warn=True).failed:
+        raise Exit(f"error: commit {commit} not found in {folder}", code=2)
+    print(f"export TFLM_DIR={folder}")
+
+
+# Keep last: the tasks above, plus `tflm.fetch` under its own namespace.
+ns = Collection.from_module(sys.modules[__name__])
+ns.add_collection(Collection("tflm", fetch=task(tflm_fetch, name="fetch", help={
+    "dest": "folder to clone into (default ~/.cache/harness/tflite-micro-<commit>)",
+    "commit": "the commit to check out (default: the tested one)"})))

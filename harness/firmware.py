@@ -72,12 +72,15 @@ class FirmwareProject:
             path.write_bytes(data)
 
 
-def _static_sources(target: Target) -> dict[str, bytes]:
+def static_sources(target: Target, kernels: bool = True) -> dict[str, bytes]:
+    """The hand-written firmware files a project copies: the shell, the UART
+    driver, the protocol and (for the builtin runtime) the kernels."""
     picks = ["shell/startup.c", "shell/app.c", "shell/hx_model.h", "shell/semihost.c",
              "shell/counter_systick.c", f"uart/{target.uart}.c",
-             "proto/hx_proto.c", "proto/hx_proto.h", "kernels/hx_kernels.h"]
-    picks += [str(p.relative_to(FIRMWARE_DIR)) for p in sorted((FIRMWARE_DIR / "kernels").glob("*"))
-              if p.suffix in (".c", ".h")]
+             "proto/hx_proto.c", "proto/hx_proto.h"]
+    if kernels:
+        picks += [str(p.relative_to(FIRMWARE_DIR))
+                  for p in sorted((FIRMWARE_DIR / "kernels").glob("*")) if p.suffix in (".c", ".h")]
     return {f"src/{name}": (FIRMWARE_DIR / name).read_bytes() for name in dict.fromkeys(picks)}
 
 
@@ -98,7 +101,7 @@ def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
     proj = FirmwareProject(target, "builtin", arena_bytes=plan.size,
                            options={"rounding": rounding, "opt": opt, "baud": str(baud),
                                     "semihosting": str(int(semihosting))})
-    proj.files.update(_static_sources(target))
+    proj.files.update(static_sources(target))
     proj.files["model.c"] = _env.get_template("builtin/model.c.j2").render(
         graph=graph, plan=plan, lowered=lowered, arena_tensors=arena_tensors).encode()
     defines = ["-DHX_REQUANT_SINGLE_ROUNDING"] if rounding == "single" else []
@@ -112,6 +115,13 @@ def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
     proj.files["Makefile"] = _env.get_template("firmware/Makefile.j2").render(
         target=target, cc="arm-none-eabi-gcc", size_tool="arm-none-eabi-size", cflags=cflags,
         ldflags=ldflags, sources=sources, vpath=vpath).encode()
+    return finish_project(proj, baud=baud, semihosting=semihosting)
+
+
+def finish_project(proj: FirmwareProject, *, baud: int, semihosting: bool) -> FirmwareProject:
+    """Add what every runtime's project shares: linker script, options and the
+    config header, whose build id hashes everything else."""
+    target = proj.target
     proj.files["link.ld"] = _env.get_template("firmware/link.ld.j2").render(
         target=target, stack_bytes=target.stack_bytes).encode()
     proj.files["options.txt"] = "".join(f"{k}={v}\n" for k, v in sorted(proj.options.items())

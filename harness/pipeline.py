@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from .backends.renode import INSTALL_HINT as RENODE_HINT
 from .build import build, require_tool
 from .device import run_vectors
 from .errors import BadInput, HarnessError
-from .firmware import ROOT, SEMIHOST_FILE, generate_builtin
+from .firmware import ROOT, SEMIHOST_FILE, FirmwareProject, generate_builtin
 from .link import Link
 from .lower import check_supported
 from .model import Graph, parse_model
@@ -31,10 +31,13 @@ from .references.runner import run_reference
 from .report import console, html, json_report, junit
 from .resume import load_run
 from .targets import check_fits, estimate_footprint, get_target
+from .tflm.firmware import check_tflm_ops, generate_tflm
+from .tflm.library import build_library
+from .tflm.tree import TflmTree, configured_dir, find_tree
 from .vectors import load_vectors, random_vectors
 
 EXAMPLE_MODEL = ROOT / "examples" / "example_cnn_int8.tflite"
-RUNTIMES = ("builtin",)
+RUNTIMES = ("auto", "builtin", "tflm")
 DEFAULT_REFERENCES = ("litert-ref", "litert", "tflm-host", "numpy-int8", "numpy-float")
 
 
@@ -44,7 +47,9 @@ class RunConfig:
 
     model: Path = EXAMPLE_MODEL
     target: str = "stm32f4"
-    runtime: str = "builtin"
+    runtime: str = "auto"  # auto | builtin | tflm
+    tflm_dir: Path | None = None  # --tflm-dir (then $TFLM_DIR, then tflm_config_dir)
+    tflm_config_dir: Path | None = None  # invoke.yaml harness.tflm_dir
     vectors: int = 10
     seed: int = 0
     inputs: Path | None = None
@@ -95,6 +100,20 @@ def _validate(cfg: RunConfig) -> None:
         raise BadInput(f"--rounding must be 'double' or 'single', not {cfg.rounding!r}")
 
 
+def resolve_runtime(cfg: RunConfig) -> tuple[RunConfig, str]:
+    """Pick the runtime for `auto` (tflm when a tree is configured) and say why."""
+    found = configured_dir(cfg.tflm_dir, cfg.tflm_config_dir)
+    if cfg.runtime == "tflm" and found is not None and cfg.tflm_dir is None:
+        cfg = replace(cfg, tflm_dir=found[0])
+    if cfg.runtime != "auto":
+        return cfg, "asked for with --runtime"
+    if found is None:
+        return replace(cfg, runtime="builtin"), ("no TFLM tree configured (--tflm-dir, "
+                                                 "TFLM_DIR or invoke.yaml harness.tflm_dir)")
+    return (replace(cfg, runtime="tflm", tflm_dir=found[0]),
+            f"a TFLM tree is configured ({found[1]}={found[0]})")
+
+
 def run(cfg: RunConfig) -> dict:
     """Run one cross-check; return the results dict (also written as results.json)."""
     t0 = time.monotonic()
@@ -102,9 +121,15 @@ def run(cfg: RunConfig) -> dict:
     if cfg.resume:
         cfg, resumed_vectors, done = load_run(cfg.resume, cfg)
     _validate(cfg)
+    cfg, runtime_reason = resolve_runtime(cfg)
     target = get_target(cfg.target)
     graph = parse_model(cfg.model)
-    check_supported(graph)
+    tree = None
+    if cfg.runtime == "tflm":
+        tree = find_tree(cfg.tflm_dir)
+        check_tflm_ops(graph, tree)
+    else:
+        check_supported(graph)
     fp = estimate_footprint(sum(t.nbytes for t in graph.tensors if t.is_const),
                             plan_arena(graph).size, stack_bytes=target.stack_bytes,
                             num_ops=len(graph.ops), max_payload=target.max_payload)
@@ -116,16 +141,17 @@ def run(cfg: RunConfig) -> dict:
         vectors = (load_vectors(cfg.inputs, graph) if cfg.inputs
                    else random_vectors(graph, cfg.vectors, cfg.seed))
         folder = _run_folder(cfg, graph)
-    res = json_report.new_results(cfg, graph, target, folder, __version__)
+    res = json_report.new_results(cfg, graph, target, folder, __version__, runtime_reason)
     res["resumed_vectors"] = len(done)
     out = console.Console(quiet=cfg.quiet)
     out.header(res)
+    out.line(f"  runtime: {cfg.runtime} ({runtime_reason})")
     if done:
         out.line(f"  resuming: {len(done)} of {len(vectors[0])} vectors already measured")
     if not cfg.resume:
         np.savez(folder / "vectors.npz", *vectors)
     try:
-        _stages(cfg, graph, target, vectors, folder, res, out, done)
+        _stages(cfg, graph, target, vectors, folder, res, out, done, tree)
     except HarnessError as exc:
         res["verdict"] = {"status": "ERROR", "reason": exc.one_line(), "exit_code": int(exc.code)}
         raise
@@ -183,14 +209,31 @@ def _derived_reports(folder: Path, res: dict, out: console.Console) -> None:
             out.line(f"  [yellow]could not write {name}[/]: {type(exc).__name__}: {exc}")
 
 
+def _firmware(cfg: RunConfig, graph: Graph, target, tree: TflmTree | None, res: dict,
+              out: console.Console) -> FirmwareProject:
+    semihosting = _backend_class(cfg).semihosting
+    if tree is None:
+        return generate_builtin(graph, target, baud=cfg.baud, rounding=cfg.rounding,
+                                semihosting=semihosting)
+    with out.step("tflm library") as step:
+        lib = build_library(tree, target.cflags)
+        res["tflm"] = {"tree": str(tree.root), "tree_id": tree.tree_id, "library": str(lib.archive),
+                       "cached": lib.cached, "seconds": round(lib.seconds, 3)}
+        step.done("cached, not rebuilt" if lib.cached else
+                  f"built {lib.objects} files in {lib.seconds:.0f} s", str(lib.archive))
+    project = generate_tflm(graph, target, tree, lib, baud=cfg.baud, semihosting=semihosting,
+                            per_layer=cfg.per_layer)
+    res["tflm"]["host_arena_used_bytes"] = project.options.get("host_arena_used")
+    return project
+
+
 def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], folder: Path,
-            res: dict, out: console.Console, done: dict) -> None:
+            res: dict, out: console.Console, done: dict, tree: TflmTree | None = None) -> None:
     timings = res["timings"]
     # firmware + build
+    t = time.monotonic()
+    project = _firmware(cfg, graph, target, tree, res, out)
     with out.step("firmware") as step:
-        t = time.monotonic()
-        project = generate_builtin(graph, target, baud=cfg.baud, rounding=cfg.rounding,
-                                   semihosting=_backend_class(cfg).semihosting)
         built = build(project)
         timings["build_s"] = round(time.monotonic() - t, 3)
         res["build"] = json_report.build_section(built)

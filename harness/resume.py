@@ -29,7 +29,9 @@ def load_run(folder: Path, cfg: Any) -> tuple[Any, list[np.ndarray], Done]:
     c = res.get("config", {})
     cfg = replace(
         cfg, model=Path(res["model"]["path"]), target=res["target"]["name"],
-        runtime=c.get("runtime", cfg.runtime), vectors=int(c.get("vectors", cfg.vectors)),
+        runtime=c.get("runtime", cfg.runtime),
+        tflm_dir=Path(c["tflm_dir"]) if c.get("tflm_dir") else cfg.tflm_dir,
+        vectors=int(c.get("vectors", cfg.vectors)),
         seed=int(c.get("seed", cfg.seed)), references=list(c.get("references", cfg.references)),
         tolerances=dict(c.get("tolerances", {})), rounding=c.get("rounding", cfg.rounding),
         per_layer=bool(c.get("per_layer", False)),

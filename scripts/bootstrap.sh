@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
-              qemu-system-arm make python3-venv python3-pip gcc
+              qemu-system-arm make python3-venv python3-pip gcc git
+              libgemmlowp-dev  # gemmlowp fixedpoint headers for the tflm runtime
               chromium)  # chromium: the test that opens report.html headless
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

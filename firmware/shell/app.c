@@ -27,6 +27,8 @@ __attribute__((weak)) const char *hx_counter_kind(void) { return "none"; }
 
 /* The builtin runtime places everything at build time: nothing to prepare. */
 __attribute__((weak)) int hx_model_init(void) { return 0; }
+/* Arena bytes the runtime actually used, when it only knows at run time (tflm). */
+__attribute__((weak)) uint32_t hx_model_arena_used(void) { return 0; }
 
 static void reply_info(const hx_frame *req) {
   static char text[HX_MAX_PAYLOAD];
@@ -41,6 +43,9 @@ static void reply_info(const hx_frame *req) {
   hx_kv_u32(text, &pos, sizeof text, "semihosting", HX_SEMIHOSTING);
   hx_kv_u32(text, &pos, sizeof text, "inputs", hx_model_num_inputs);
   hx_kv_u32(text, &pos, sizeof text, "outputs", hx_model_num_outputs);
+  if (hx_model_arena_used() != 0) {
+    hx_kv_u32(text, &pos, sizeof text, "arena_used_bytes", hx_model_arena_used());
+  }
   uint16_t n = (uint16_t)strlen(hx_model_info);
   if (pos + n <= sizeof text) {
     memcpy(text + pos, hx_model_info, n);

@@ -21,7 +21,8 @@ def _tensor(t: Any) -> dict:
             "scale": t.scale, "zero_point": t.zero_point}
 
 
-def new_results(cfg: Any, graph: Any, target: Any, folder: Path, version: str) -> dict:
+def new_results(cfg: Any, graph: Any, target: Any, folder: Path, version: str,
+                runtime_reason: str = "") -> dict:
     """The skeleton written before any stage runs."""
     return {
         "schema": SCHEMA,
@@ -30,7 +31,9 @@ def new_results(cfg: Any, graph: Any, target: Any, folder: Path, version: str) -
         "run_dir": str(folder),
         "host": {"machine": platform.machine(), "python": platform.python_version(),
                  "cpus": os.cpu_count()},
-        "config": {"runtime": cfg.runtime, "vectors": cfg.vectors, "seed": cfg.seed,
+        "config": {"runtime": cfg.runtime, "runtime_reason": runtime_reason,
+                   "tflm_dir": str(cfg.tflm_dir) if cfg.tflm_dir else None,
+                   "vectors": cfg.vectors, "seed": cfg.seed,
                    "inputs": str(cfg.inputs) if cfg.inputs else None,
                    "references": list(cfg.references), "tolerances": dict(cfg.tolerances),
                    "rounding": cfg.rounding, "per_layer": cfg.per_layer,

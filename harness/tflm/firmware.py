@@ -1,0 +1,113 @@
+"""Generate the tflm-runtime firmware: the model array, an exact op resolver, the
+arena, and the same shell and protocol as the builtin runtime."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UnsupportedOp
+from ..firmware import FIRMWARE_DIR, FirmwareProject, finish_project, render, static_sources
+from ..model import Graph
+from ..targets import Target
+from .library import TflmLibrary
+from .tree import TflmTree
+
+RESOLVER_H = "tensorflow/lite/micro/micro_mutable_op_resolver.h"
+ARENA_MARGIN = 1.25  # over the host's figure, whose structs hold 64-bit pointers
+ARENA_SLACK = 1024
+
+_MEASURE = """\
+import sys
+from tflite_micro.python.tflite_micro import runtime
+it = runtime.Interpreter.from_file(sys.argv[1],
+    intrepreter_config=runtime.InterpreterConfig.kAllocationRecording)
+sys.stdout.flush()
+it.print_allocations()
+"""
+
+
+def resolver_methods(tree: TflmTree) -> dict[str, str]:
+    """Builtin op name -> MicroMutableOpResolver method, read from the tree's header."""
+    text = (tree.root / RESOLVER_H).read_text()
+    pairs = re.findall(r"TfLiteStatus\s+(Add\w+)\s*\((?:(?!TfLiteStatus).)*?\{\s*return\s+"
+                       r"AddBuiltin\(\s*BuiltinOperator_(\w+)", text, re.S)
+    return {op: method for method, op in pairs}
+
+
+def check_tflm_ops(graph: Graph, tree: TflmTree) -> None:
+    """Refuse, before any build, a model whose ops the tree cannot register."""
+    methods = resolver_methods(tree)
+    missing = sorted({op.name for op in graph.ops} - set(methods))
+    if missing:
+        raise UnsupportedOp(f"{graph.path.name} uses op(s) the TFLM tree's op resolver lacks: "
+                            f"{', '.join(missing)}",
+                            hint=f"{tree.root / RESOLVER_H} lists the ops it can register")
+
+
+def host_arena_bytes(model_path: Path) -> int | None:
+    """Arena bytes tflm-host allocates for the model (its RecordingMicroAllocator), or None."""
+    res = subprocess.run([sys.executable, "-c", _MEASURE, str(model_path)], capture_output=True,
+                         text=True, check=False, timeout=120)
+    m = re.search(r"Arena allocation total (\d+) bytes", res.stdout + res.stderr)
+    return int(m.group(1)) if m else None
+
+
+def arena_size(graph: Graph, preserve_all: bool) -> tuple[int, str, int | None]:
+    """The arena the firmware reserves, how it was sized (for the comment), and
+    tflm-host's own figure (None when it cannot load the model)."""
+    measured = host = host_arena_bytes(graph.path)
+    if host is None:  # tflm-host cannot load it: all tensors plus a generous overhead
+        host = sum(t.nbytes for t in graph.tensors if not t.is_const) + 64 * len(graph.tensors)
+        note = "tflm-host could not measure it: every activation plus 64 B per tensor"
+    else:
+        note = f"tflm-host uses {host} bytes"
+    size = int(host * ARENA_MARGIN) + ARENA_SLACK
+    if preserve_all:
+        extra = sum((t.nbytes + 15) // 16 * 16 for t in graph.tensors if not t.is_const)
+        size += extra
+        note += f"; + {extra} bytes to preserve every tensor"
+    note += f"; x{ARENA_MARGIN} + {ARENA_SLACK} margin"
+    return (size + 15) // 16 * 16, note, measured
+
+
+def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary, *,
+                  baud: int = 115200, semihosting: bool = False,
+                  per_layer: bool = False) -> FirmwareProject:
+    """The firmware project that runs `graph` through TFLM's MicroInterpreter."""
+    check_tflm_ops(graph, tree)
+    methods = resolver_methods(tree)
+    names = list(dict.fromkeys(op.name for op in graph.ops))
+    arena, note, host = arena_size(graph, per_layer)
+    proj = FirmwareProject(target, "tflm", arena_bytes=arena,
+                           options={"baud": str(baud), "semihosting": str(int(semihosting)),
+                                    "tflm": lib.key, "per_layer": str(int(per_layer)),
+                                    "host_arena_used": str(host)})
+    proj.files.update(static_sources(target, kernels=False))
+    proj.files["src/tflm/hx_tflm_platform.cc"] = (
+        FIRMWARE_DIR / "tflm" / "hx_tflm_platform.cc").read_bytes()
+    model_bytes = np.frombuffer(graph.path.read_bytes(), dtype=np.uint8)
+    proj.files["model.cc"] = render(
+        "tflm/model.cc.j2", graph=graph, tree_id=tree.tree_id, model_bytes=model_bytes,
+        arena_bytes=arena, arena_note=note, preserve_all=per_layer,
+        resolver_calls=[(methods[n], n) for n in names],
+        tensor_indices=np.asarray([t.index for t in graph.tensors if not t.is_const])).encode()
+    common = [*target.cflags, "-O2", "-g", "-Wall", "-Wextra", "-ffunction-sections",
+              "-fdata-sections", "-Isrc/shell", "-Isrc/proto", "-I.",
+              f"-DHX_MAX_PAYLOAD={target.max_payload}u"]
+    cxxflags = [*common, *(f for f in lib.cflags if f.startswith(("-I", "-D", "-std", "-fno-"))),
+                "-Wno-unused-parameter"]
+    ldflags = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Tlink.ld",
+               "-Wl,--gc-sections", "-Wl,-Map=firmware.map"]
+    c_sources = sorted(n for n in proj.files if n.endswith(".c"))
+    cxx_sources = ["model.cc", "src/tflm/hx_tflm_platform.cc"]
+    vpath = sorted({str(Path(s).parent) for s in c_sources + cxx_sources})
+    proj.files["Makefile"] = render(
+        "tflm/Makefile.j2", target=target, tree_id=tree.tree_id, lib_dir=lib.archive.parent,
+        cflags=[*common, "-std=c11"], cxxflags=cxxflags, ldflags=ldflags,
+        c_sources=c_sources, cxx_sources=cxx_sources, vpath=vpath).encode()
+    return finish_project(proj, baud=baud, semihosting=semihosting)
