@@ -31,7 +31,7 @@ from .references.runner import run_reference
 from .report import console, html, json_report, junit
 from .resume import load_run
 from .targets import check_fits, estimate_footprint, get_target
-from .tflm.firmware import check_tflm_ops, generate_tflm
+from .tflm.firmware import check_tflm_ops, compare_arena, generate_tflm, host_allocations
 from .tflm.library import build_library
 from .tflm.tree import TflmTree, configured_dir, find_tree
 from .vectors import load_vectors, random_vectors
@@ -227,6 +227,21 @@ def _firmware(cfg: RunConfig, graph: Graph, target, tree: TflmTree | None, res: 
     return project
 
 
+def _tflm_arena(graph: Graph, dev, res: dict, out: console.Console) -> None:
+    """arena_used_bytes on the device against tflm-host's, with the breakdown."""
+    used = dev.info.get("arena_used_bytes")
+    host = host_allocations(graph.path)
+    res["tflm"]["arena"] = compare_arena(dev.logs, host)
+    diffs = [f"{k} {v['device']} vs {v['tflm_host']}" for k, v in res["tflm"]["arena"].items()
+             if v["device"] != v["tflm_host"] and k not in ("total", "head", "tail")]
+    head = res["tflm"]["arena"].get("head", {})
+    same = (f"; tensor buffers (head) identical, {head['device']} B"
+            if head and head["device"] == head["tflm_host"] else "")
+    out.line(f"  arena used: device {used} B, tflm-host {host.get('total', '?')} B{same}"
+             + (f"; pointer-holding structs differ (device vs 64-bit host): {'; '.join(diffs)}"
+                if diffs else ""))
+
+
 def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], folder: Path,
             res: dict, out: console.Console, done: dict, tree: TflmTree | None = None) -> None:
     timings = res["timings"]
@@ -286,6 +301,8 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
         per = (f"; {counter['median'] / 1e6:.2f} M {counter['unit']}/inference"
                if counter["median"] else "")
         step.done("ok", f"{len(dev.counts)} vectors in {dev.seconds:.1f} s{per}")
+    if tree is not None and not cfg.per_layer:  # preserve-all builds use more on purpose
+        _tflm_arena(graph, dev, res, out)
     # compare: outputs of every pair, per-layer localisation, attribution
     chain = RUNTIME_REFERENCES[cfg.runtime]
     own = next((n for n in chain if n in refs and refs[n]), chain[0])

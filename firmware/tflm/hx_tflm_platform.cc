@@ -6,6 +6,7 @@
  * profiling reads the same clock as the harness.
  */
 #include <cstdarg>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 
@@ -39,6 +40,12 @@ extern "C" void DebugLog(const char *format, va_list args) {
 extern "C" int DebugVsnprintf(char *buffer, std::size_t buf_size, const char *format,
                               va_list vlist) {
   return vsnprintf(buffer, buf_size, format, vlist);
+}
+
+/* TFLM plans all memory in the arena; nothing should call malloc. If something
+ * does (newlib's stdio can), it gets NULL rather than memory past the stack. */
+extern "C" void *_sbrk(std::ptrdiff_t) {
+  return reinterpret_cast<void *>(-1);
 }
 
 namespace tflite {

@@ -49,12 +49,35 @@ def check_tflm_ops(graph: Graph, tree: TflmTree) -> None:
                             hint=f"{tree.root / RESOLVER_H} lists the ops it can register")
 
 
-def host_arena_bytes(model_path: Path) -> int | None:
-    """Arena bytes tflm-host allocates for the model (its RecordingMicroAllocator), or None."""
+def allocations(text: str) -> dict[str, int]:
+    """RecordingMicroAllocator's printout as {category: bytes}: "total", "head",
+    "tail" and one entry per allocation kind."""
+    out = {m.group(1): int(m.group(2))
+           for m in re.finditer(r"Arena allocation (total|head|tail) (\d+) bytes", text)}
+    out.update({m.group(1): int(m.group(2))
+                for m in re.finditer(r"'([^']+)' used (\d+) bytes", text)})
+    return out
+
+
+def host_allocations(model_path: Path) -> dict[str, int]:
+    """tflm-host's arena breakdown for the model (empty if it cannot load it)."""
     res = subprocess.run([sys.executable, "-c", _MEASURE, str(model_path)], capture_output=True,
                          text=True, check=False, timeout=120)
-    m = re.search(r"Arena allocation total (\d+) bytes", res.stdout + res.stderr)
-    return int(m.group(1)) if m else None
+    return allocations(res.stdout + res.stderr)
+
+
+def host_arena_bytes(model_path: Path) -> int | None:
+    """Arena bytes tflm-host allocates for the model (its RecordingMicroAllocator), or None."""
+    return host_allocations(model_path).get("total")
+
+
+def compare_arena(device_log: list[str], host: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Device against tflm-host, category by category. The host is 64-bit: every
+    struct that holds pointers (TfLiteEvalTensor, TfLiteTensor, NodeAndRegistration)
+    is bigger there, so the device's total is expected to be smaller."""
+    dev = allocations("\n".join(device_log))
+    return {k: {"device": dev.get(k, 0), "tflm_host": host.get(k, 0)}
+            for k in dict.fromkeys([*dev, *host])}
 
 
 def arena_size(graph: Graph, preserve_all: bool) -> tuple[int, str, int | None]:

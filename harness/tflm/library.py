@@ -27,7 +27,6 @@ from pathlib import Path
 
 from ..build import require_tool
 from ..errors import BuildFailed, MissingTool
-from ..firmware import ROOT
 from .sources import library_sources
 from .tree import TflmTree
 
@@ -35,6 +34,8 @@ CACHE_ROOT = Path(os.environ.get("HARNESS_TFLM_CACHE",
                                  Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                                  / "harness" / "tflm"))
 GEMMLOWP_DIRS = (Path("/usr/include/gemmlowp"),)
+# Bump when the way the library is built changes, so old caches are not reused.
+RECIPE = 1
 CXX = "arm-none-eabi-g++"
 CC = "arm-none-eabi-gcc"
 
@@ -130,10 +131,9 @@ def _compiler_id() -> str:
 
 
 def library_key(tree: TflmTree, cpu_flags: tuple[str, ...]) -> str:
-    """Cache key: tree identity, CPU flags, compiler version and our own flags."""
+    """Cache key: tree identity, CPU flags, compiler version, our flags and recipe."""
     h = hashlib.sha256("\n".join([tree.tree_id, *cpu_flags, _compiler_id(), *COMMON_FLAGS,
-                                  *CXX_FLAGS, (ROOT / "harness/tflm/library.py").read_text()])
-                       .encode())
+                                  *CXX_FLAGS, *C_FLAGS, f"recipe {RECIPE}"]).encode())
     return f"{tree.tree_id}-{h.hexdigest()[:10]}"
 
 
