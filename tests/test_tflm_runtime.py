@@ -119,3 +119,17 @@ def test_shared_models_on_tflm(name: str, runs_dir: Path) -> None:
     res = _tflm_run(shared_model(name), runs_dir, vectors=2)
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     assert _device_vs(res, "tflm-host")["max_abs_lsb"] == 0
+
+
+@pytest.mark.parametrize("name", ["example", "micro_speech_quantized.tflite",
+                                  "hello_world_int8.tflite"])
+def test_builtin_and_tflm_devices_agree(name: str) -> None:
+    tree = tflm_tree()
+    from harness.runtimes import compare_runtimes
+
+    model = EXAMPLE if name == "example" else shared_model(name)
+    r = compare_runtimes(model, 3, tree, "stm32f4")
+    assert r["rows"]["builtin"]["verdict"] == "PASS" and r["rows"]["tflm"]["verdict"] == "PASS"
+    assert r["max_diff"] == 0, r["where"]
+    for row in r["rows"].values():
+        assert row["instructions"] > 0 and row["arena"] > 0 and row["flash"] > 0

@@ -90,11 +90,11 @@ def arena_size(graph: Graph, preserve_all: bool) -> tuple[int, str, int | None]:
     else:
         note = f"tflm-host uses {host} bytes"
     size = int(host * ARENA_MARGIN) + ARENA_SLACK
-    if preserve_all:
-        extra = sum((t.nbytes + 15) // 16 * 16 for t in graph.tensors if not t.is_const)
-        size += extra
-        note += f"; + {extra} bytes to preserve every tensor"
     note += f"; x{ARENA_MARGIN} + {ARENA_SLACK} margin"
+    if preserve_all:  # no reuse, and TFLM's bookkeeping grows with it: be generous
+        extra = sum((t.nbytes + 15) // 16 * 16 for t in graph.tensors if not t.is_const)
+        size = 2 * (host + extra) + 4 * ARENA_SLACK
+        note += f"; preserving every tensor ({extra} B): 2 x (host + tensors) + {4 * ARENA_SLACK}"
     return (size + 15) // 16 * 16, note, measured
 
 
