@@ -21,6 +21,8 @@ Both fill ``trace`` (if given) with their intermediates.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import quant
@@ -34,6 +36,10 @@ from .int8_fixedpoint import (
     srdhm,
     wrap32,
 )
+from .int16ops import softmax_int16
+
+if TYPE_CHECKING:
+    from .int8ops import OpPlan
 
 ACCUM_INT_BITS = 12  # the sum of exponentials is Q12.19
 DIFF_INT_BITS = quant.SOFTMAX_DIFF_INTEGER_BITS  # Q5.26
@@ -91,9 +97,10 @@ def reciprocal(x: np.ndarray, integer_bits: int) -> tuple[np.ndarray, np.ndarray
 
 
 def softmax_fixed_point(x: np.ndarray, beta: float, input_scale: float,
-                        trace: dict | None = None) -> np.ndarray:
-    """LiteRT's reference int8 softmax of ``x`` along the last axis (output
-    scale 1/256, zero point -128)."""
+                        trace: dict | None = None, out_dtype: str = "int8") -> np.ndarray:
+    """LiteRT's reference int8 softmax of ``x`` along the last axis: int8 output
+    of scale 1/256 and zero point -128, or (``out_dtype="int16"``) int16 output of
+    scale 1/65536 and zero point -32768."""
     mult, left_shift, diff_min = quant.softmax_params(beta, input_scale)
     v = i64(x)
     row_max = v.max(axis=-1, keepdims=True)
@@ -105,12 +112,14 @@ def softmax_fixed_point(x: np.ndarray, beta: float, input_scale: float,
                                                                             keepdims=True))
     recip, bits_over_unit = reciprocal(sum_q1219, ACCUM_INT_BITS)
     prob = srdhm(recip, exp)
-    out = np.where(valid, div_pot(prob, bits_over_unit + 31 - 8) - 128, -128)
+    info = np.iinfo(out_dtype)
+    bits = info.bits
+    out = np.where(valid, div_pot(prob, bits_over_unit + 31 - bits) + info.min, info.min)
     if trace is not None:
         trace.update(input_multiplier=mult, input_left_shift=left_shift, diff_min=diff_min,
                      max=row_max, diff=diff, scaled_diff=scaled, exp=exp, sum=sum_q1219,
                      reciprocal=recip, bits_over_unit=bits_over_unit, prob=prob)
-    return np.clip(out, -128, 127).astype(np.int8)
+    return np.clip(out, info.min, info.max).astype(out_dtype)
 
 
 def softmax_float(x: np.ndarray, beta: float, input_scale: float, output_scale: float,
@@ -136,3 +145,21 @@ def softmax_float(x: np.ndarray, beta: float, input_scale: float, output_scale: 
     if trace is not None:
         trace.update(max=row_max, diff=v - row_max, exp=exp, sum=total, prob=prob)
     return np.clip(out, -128, 127).astype(np.int8)
+
+
+def softmax_op(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+    """The numpy-int8 SOFTMAX kernel: int16 in/out, int8 in with int8 or int16
+    out (fixed point), or int8 out the float way when ``plan.requant == "float"``."""
+    inp, out = plan.tensor(plan.op.inputs[0]), plan.tensor(plan.op.outputs[0])
+    beta = float(plan.op.options.get("beta", 1.0))
+    if inp.dtype == "int16":
+        return softmax_int16(ins[0], beta, inp.scale, trace)
+    if out.dtype == "int16" and abs(out.scale * 65536 - 1) < 1e-3 and out.zero_point == -32768:
+        return softmax_fixed_point(ins[0], beta, inp.scale, trace, out_dtype="int16")
+    if plan.requant == "float":
+        return softmax_float(ins[0], beta, inp.scale, out.scale, out.zero_point, trace)
+    if abs(out.scale - 1 / 256) > 1e-9 or out.zero_point != -128:
+        raise ValueError(f"op {plan.op.index} (SOFTMAX): the reference int8 softmax needs "
+                         f"output scale 1/256 and zero point -128, not "
+                         f"{out.scale:g}/{out.zero_point}")
+    return softmax_fixed_point(ins[0], beta, inp.scale, trace)

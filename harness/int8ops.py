@@ -44,8 +44,9 @@ import numpy as np
 from . import int8ops_elementwise, int8ops_recurrent, int8ops_shape, quant
 from .dtypes import INT_RANGES, activation_dtypes
 from .int8_fixedpoint import requant_double, requant_float, requant_single, wrap32
-from .int8_softmax import softmax_fixed_point, softmax_float
-from .int16ops import requant_int64, requant_single_wide, softmax_int16
+from .int8_softmax import softmax_op
+from .int8ops_float import fully_connected_f32
+from .int16ops import requant_int64, requant_single_wide
 from .model import Graph, Op, Tensor
 
 REQUANT_MODES = ("reference", "double", "single", "float")
@@ -172,7 +173,8 @@ class OpPlan:
         if out.dtype in INT_RANGES and code <= quant.ACT_RELU6:  # LSTM's TANH (4): no clamp
             self.act = quant.activation_range(code, out.scale, out.zero_point,
                                               *INT_RANGES[out.dtype])
-        if self.op.name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+        if self.op.name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") \
+                and out.dtype != "float32":
             self.rq = make_requant(self.op.name, self.tensor(self.op.inputs[0]),
                                    self.tensor(self.op.inputs[1]), out, self.requant)
 
@@ -262,6 +264,8 @@ def depthwise_conv2d(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
 
 def fully_connected(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
     """FULLY_CONNECTED: rows of ``depth`` inputs times weights [units, depth]."""
+    if plan.tensor(plan.op.outputs[0]).dtype == "float32":
+        return fully_connected_f32(plan, ins, trace)
     x, w, bias = ins[0], ins[1], ins[2] if len(ins) > 2 else None
     in_zp = plan.tensor(plan.op.inputs[0]).zero_point
     w_zp = plan.tensor(plan.op.inputs[1]).zero_point
@@ -302,21 +306,6 @@ def max_pool2d(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
     return np.clip(best, *plan.act).astype(np.int8)
 
 
-def softmax(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
-    """SOFTMAX over the last axis (see :mod:`harness.int8_softmax`)."""
-    inp, out = plan.tensor(plan.op.inputs[0]), plan.tensor(plan.op.outputs[0])
-    beta = float(plan.op.options.get("beta", 1.0))
-    if inp.dtype == "int16":
-        return softmax_int16(ins[0], beta, inp.scale, trace)
-    if plan.requant == "float":
-        return softmax_float(ins[0], beta, inp.scale, out.scale, out.zero_point, trace)
-    if abs(out.scale - 1 / 256) > 1e-9 or out.zero_point != -128:
-        raise ValueError(f"op {plan.op.index} (SOFTMAX): the reference int8 softmax needs "
-                         f"output scale 1/256 and zero point -128, not "
-                         f"{out.scale:g}/{out.zero_point}")
-    return softmax_fixed_point(ins[0], beta, inp.scale, trace)
-
-
 def reshape(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
     """RESHAPE: the same bytes in the output tensor's shape."""
     return ins[0]
@@ -328,7 +317,7 @@ KERNELS: dict[str, Callable[[OpPlan, list, dict | None], np.ndarray]] = {
     "FULLY_CONNECTED": fully_connected,
     "AVERAGE_POOL_2D": average_pool2d,
     "MAX_POOL_2D": max_pool2d,
-    "SOFTMAX": softmax,
+    "SOFTMAX": softmax_op,
     "RESHAPE": reshape,
     **int8ops_elementwise.KERNELS,
     **int8ops_shape.KERNELS,
@@ -339,11 +328,11 @@ KERNELS: dict[str, Callable[[OpPlan, list, dict | None], np.ndarray]] = {
 _CORE_DTYPES: dict[str, frozenset[str]] = {
     "CONV_2D": frozenset({"int8", "int16"}),
     "DEPTHWISE_CONV_2D": frozenset({"int8", "int16"}),
-    "FULLY_CONNECTED": frozenset({"int8", "int16"}),
+    "FULLY_CONNECTED": frozenset({"int8", "int16", "float32"}),
     "AVERAGE_POOL_2D": frozenset({"int8"}),
     "MAX_POOL_2D": frozenset({"int8"}),
     "SOFTMAX": frozenset({"int8", "int16"}),
-    "RESHAPE": frozenset({"int8", "int16"}),
+    "RESHAPE": frozenset({"int8", "int16", "float32"}),
 }
 DTYPES: dict[str, frozenset[str]] = {
     **_CORE_DTYPES,

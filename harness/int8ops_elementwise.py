@@ -349,7 +349,7 @@ DTYPES: dict[str, frozenset[str]] = {
     "RELU": frozenset({"int8", "int16"}),
     "RELU6": frozenset({"int8", "int16"}),
     "QUANTIZE": frozenset({"int8", "int16", "float32"}),
-    "DEQUANTIZE": frozenset({"int8", "float32"}),
+    "DEQUANTIZE": frozenset({"int8", "int16", "float32"}),
     "LEAKY_RELU": frozenset({"int8", "int16"}),
     "PRELU": _I8,
     "HARD_SWISH": _I8,

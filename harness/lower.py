@@ -196,9 +196,13 @@ def _softmax(graph: Graph, op: Op, lo: LoweredOp) -> None:
     if inp.dtype == "int16":
         _softmax_s16(graph, op, lo)
         return
-    if (inp.dtype, out.dtype) != ("int8", "int8"):
+    wide = (inp.dtype, out.dtype) == ("int8", "int16")
+    if (inp.dtype, out.dtype) != ("int8", "int8") and not wide:
         raise _refuse(op, f"{inp.dtype} input with {out.dtype} output")
-    if abs(out.scale - 1 / 256) > 1e-9 or out.zero_point != -128:
+    if wide and (abs(out.scale * 65536 - 1) > 1e-3 or out.zero_point != -32768):
+        raise _refuse(op, f"int16 output of scale {out.scale:g}, zero point "
+                      f"{out.zero_point} (needs 1/65536 and -32768)")
+    if not wide and (abs(out.scale - 1 / 256) > 1e-9 or out.zero_point != -128):
         raise UnsupportedOp(f"op {op.index} (SOFTMAX): int8 output must have scale 1/256 and "
                             f"zero point -128, not {out.scale:g}/{out.zero_point}")
     beta = float(op.options.get("beta", 1.0))
@@ -207,7 +211,8 @@ def _softmax(graph: Graph, op: Op, lo: LoweredOp) -> None:
     p = f"op{op.index}"
     lo.comment.append(f"beta {beta:g}; {inp.size // depth} rows of {depth}")
     lo.params.append(("hx_softmax_params", f"{p}_params", f"{{{mult}, {shift}, {diff_min}}}"))
-    lo.call = (f"hx_softmax_s8(&{p}_params, {inp.size // depth}, {depth}, "
+    fn = "hx_softmax_s8_s16" if wide else "hx_softmax_s8"
+    lo.call = (f"{fn}(&{p}_params, {inp.size // depth}, {depth}, "
                f"{ptr(inp)}, {ptr(out)});")
 
 

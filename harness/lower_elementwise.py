@@ -76,13 +76,22 @@ def _binary(graph: Graph, op: Op, lo: LoweredOp) -> None:
 
 
 _RESCALE_FN = {("int8", "int8"): "hx_rescale_s8", ("int16", "int8"): "hx_rescale_s16_s8",
-               ("int8", "int16"): "hx_rescale_s8_s16", ("int16", "int16"): "hx_rescale_s16"}
+               ("int8", "int16"): "hx_rescale_s8_s16", ("int16", "int16"): "hx_rescale_s16",
+               ("int32", "int16"): "hx_rescale_s32_s16", ("int16", "int32"): "hx_rescale_s16_s32"}
+# QUANTIZE from float and DEQUANTIZE: (input, output) dtype -> kernel.
+_CONVERT_FN = {("float32", "int8"): "hx_quantize_f32_s8",
+               ("float32", "int16"): "hx_quantize_f32_s16",
+               ("int8", "float32"): "hx_dequantize_s8_f32",
+               ("int16", "float32"): "hx_dequantize_s16_f32"}
 
 
 def _rescale(graph: Graph, op: Op, lo: LoweredOp) -> None:
     """RELU, RELU6 and integer QUANTIZE: one rescale and a clamp per element."""
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     pair = (inp.dtype, out.dtype)
+    if pair in _CONVERT_FN and op.name == "QUANTIZE":
+        _convert(graph, op, lo)
+        return
     ok = pair in _RESCALE_FN if op.name == "QUANTIZE" else pair in (("int8", "int8"),
                                                                       ("int16", "int16"))
     if not ok:
@@ -93,6 +102,25 @@ def _rescale(graph: Graph, op: Op, lo: LoweredOp) -> None:
     lo.comment.append(", ".join(f"{k} {v}" for k, v in params.items()))
     lo.params.append(("hx_rescale_params", f"{p}_params", _init(params)))
     lo.call = f"{_RESCALE_FN[pair]}(&{p}_params, {inp.size}, {ptr(inp)}, {ptr(out)});"
+
+
+def _convert(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    """QUANTIZE float -> int8/int16 and DEQUANTIZE int8/int16 -> float (per-tensor)."""
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    pair = (inp.dtype, out.dtype)
+    fn = _CONVERT_FN.get(pair) if op.name == "QUANTIZE" or pair[1] == "float32" else None
+    q = out if pair[0] == "float32" else inp
+    if fn is None or len(q.scales) > 1:
+        raise UnsupportedType(f"op {op.index} ({op.name}): {inp.dtype} -> {out.dtype}"
+                              + (" per-channel" if fn else "")
+                              + " is not supported by the builtin runtime")
+    lo_, hi = ew.type_range(out) if out.dtype != "float32" else (0, 0)
+    p = f"op{op.index}"
+    scale = float(np.float32(q.scale))
+    lo.comment.append(f"scale {scale!r}, zero point {q.zero_point}")
+    lo.params.append(("hx_quantize_params", f"{p}_params",
+                      f"{{{scale!r}f, {q.zero_point}, {lo_}, {hi}}}"))
+    lo.call = f"{fn}(&{p}_params, {inp.size}, {ptr(inp)}, {ptr(out)});"
 
 
 def _leaky_relu(graph: Graph, op: Op, lo: LoweredOp) -> None:
@@ -151,6 +179,7 @@ LOWERINGS: dict[str, Callable[[Graph, Op, LoweredOp], None]] = {
     "RELU": _rescale,
     "RELU6": _rescale,
     "QUANTIZE": _rescale,
+    "DEQUANTIZE": _convert,
     "LEAKY_RELU": _leaky_relu,
     "PRELU": _prelu,
     "HARD_SWISH": _hard_swish,
@@ -167,7 +196,8 @@ DTYPES: dict[str, frozenset[str]] = {
     "MUL": _I8,
     "RELU": frozenset({"int8", "int16"}),
     "RELU6": frozenset({"int8", "int16"}),
-    "QUANTIZE": frozenset({"int8", "int16"}),
+    "QUANTIZE": frozenset({"int8", "int16", "float32"}),
+    "DEQUANTIZE": frozenset({"int8", "int16", "float32"}),
     "LEAKY_RELU": frozenset({"int8", "int16"}),
     "PRELU": _I8,
     "HARD_SWISH": _I8,

@@ -9,16 +9,35 @@ import numpy as np
 from .errors import BadInput
 from .model import Graph, Tensor
 
+# Ops whose input at this position is the shape of their output: a model input
+# there is a shape, not data, and random values would make the op invalid.
+SHAPE_OPERANDS = {"TRANSPOSE_CONV": 0, "RESHAPE": 1}
+
+
+def shape_inputs(graph: Graph) -> dict[int, np.ndarray]:
+    """Model inputs that are shape operands, with the only valid value: the static
+    shape of the op's output."""
+    found = {}
+    for op in graph.ops:
+        k = SHAPE_OPERANDS.get(op.name)
+        if k is not None and k < len(op.inputs) and op.inputs[k] in graph.inputs:
+            found[op.inputs[k]] = np.array(graph.tensors[op.outputs[0]].shape)
+    return found
+
 
 def random_vectors(graph: Graph, count: int, seed: int) -> list[np.ndarray]:
-    """`count` vectors per input, uniform over the input dtype's full range."""
+    """`count` vectors per input, uniform over the input dtype's full range (shape
+    operands get the output shape they describe)."""
     if count < 1:
         raise BadInput(f"--vectors must be at least 1, not {count}")
     rng = np.random.default_rng(seed)
+    shapes = shape_inputs(graph)
     out = []
     for t in graph.input_tensors():
         dt = np.dtype(t.dtype)
-        if dt.kind in "iu":
+        if t.index in shapes:
+            out.append(np.broadcast_to(shapes[t.index].astype(dt), (count, *t.shape)).copy())
+        elif dt.kind in "iu":
             info = np.iinfo(dt)
             out.append(rng.integers(info.min, info.max, (count, *t.shape), endpoint=True, dtype=dt))
         else:

@@ -128,9 +128,10 @@ def test_references_accept_int16_and_report_float_unavailable(tmp_path: Path) ->
     npy.load(path16)
     for k in range(3):
         assert np.array_equal(npy.run([x[k]])[0], lite.run([x[k]])[0])
-    pathf = write(tmp_path, one_op("float32", "fully_connected", [1, 8], units=2), "f.tflite")
+    pathf = write(tmp_path, one_op("float32", "conv2d", [1, 4, 4, 2], out_channels=2, kernel=3),
+                  "f.tflite")
     LiteRTRef().load(pathf)
-    with pytest.raises(ReferenceUnavailable, match="FULLY_CONNECTED with float32"):
+    with pytest.raises(ReferenceUnavailable, match="CONV_2D with float32"):
         NumpyInt8().load(pathf)
 
 
@@ -243,6 +244,9 @@ def test_hello_world_float_in_qemu_within_ulps(tmp_path: Path) -> None:
     (row,) = _device_rows(res)
     assert row["unit"] == "ULP" and row["tolerance_lsb"] == FLOAT_TOLERANCE_ULP
     assert row["max_abs_lsb"] <= FLOAT_TOLERANCE_ULP
-    assert res["references"]["numpy-int8"]["status"] == "unavailable"
+    numpy_vs_ref = [c for c in res["comparisons"] if {c["a"], c["b"]} == {"numpy-int8",
+                                                                          "litert-ref"}]
+    assert res["references"]["numpy-int8"]["status"] == "ok"
+    assert numpy_vs_ref and numpy_vs_ref[0]["max_abs_lsb"] == 0  # float FC: same bits
     dev = np.load(Path(res["run_dir"]) / "outputs_device.npz")["arr_0"]
     assert dev.dtype == np.float32 and np.isfinite(dev).all() and len(np.unique(dev)) > 1

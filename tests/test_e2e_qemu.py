@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ai_edge_litert import schema_py_generated as schema
 
 from conftest import EXAMPLE, ROOT, shared_model
 from harness import synth, synth_dtypes
@@ -100,10 +101,20 @@ def _write(path: Path, model: bytes) -> Path:
     return path
 
 
+def _unsupported_op_model(path: Path) -> Path:
+    """A one-op model with EXP, which no implementation here has."""
+    b = synth.ModelBuilder()
+    x = b.input([1, 4], 0.1, 0)
+    y = b.add_tensor("exp", [1, 4], schema.TensorType.INT8, scale=0.2, zero_point=0)
+    b.add_op(schema.BuiltinOperator.EXP, [x], [y], schema.BuiltinOptions.ExpOptions,
+             schema.ExpOptionsT())
+    return _write(path, b.build(y))
+
+
 BAD_INPUTS = {
     "missing file": (lambda tmp: tmp / "nope.tflite", ExitCode.MODEL_NOT_FOUND),
     "not a tflite": (lambda tmp: ROOT / "README.md", ExitCode.NOT_A_MODEL),
-    "unsupported op": (lambda tmp: shared_model("trained_lstm_int8.tflite"),
+    "unsupported op": (lambda tmp: _unsupported_op_model(tmp / "exp.tflite"),
                        ExitCode.UNSUPPORTED_OP),
     "float conv model": (lambda tmp: _write(tmp / "conv_f32.tflite", synth_dtypes.one_op(
         "float32", "conv2d", [1, 4, 4, 2], out_channels=2, kernel=3)),
@@ -124,4 +135,4 @@ def test_bad_input_one_line_error_and_exit_code(name: str, tmp_path: Path) -> No
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     if name == "unsupported op":
-        assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in lines[0] and "CONV_2D" in lines[0]
+        assert "lacks: EXP" in lines[0] and "CONV_2D" in lines[0]

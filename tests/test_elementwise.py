@@ -333,5 +333,6 @@ def test_chain_of_every_int8_op_in_qemu(tmp_path: Path) -> None:
     (pair,) = [p for p in res["per_layer"]["pairs"]
                if p["a"] == "device" and p["b"] == "litert-ref"]
     names = {layer["name"] for layer in pair["layers"]}
-    assert names >= set(LOWERINGS), names
+    # DEQUANTIZE and float QUANTIZE are in tests/test_quantize_ops.py's conversion chain.
+    assert names >= set(LOWERINGS) - {"DEQUANTIZE"}, names
     assert all(layer["max_abs_lsb"] == 0 for layer in pair["layers"]), pair["layers"]

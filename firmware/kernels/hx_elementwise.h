@@ -73,6 +73,29 @@ void hx_rescale_s8_s16(const hx_rescale_params *p, int32_t size, const int8_t *i
 void hx_rescale_s16(const hx_rescale_params *p, int32_t size, const int16_t *input,
                     int16_t *output);
 
+/* int32 <-> int16 QUANTIZE (hx_quantize.c); the clamp is the output type's range. */
+void hx_rescale_s32_s16(const hx_rescale_params *p, int32_t size, const int32_t *input,
+                        int16_t *output);
+void hx_rescale_s16_s32(const hx_rescale_params *p, int32_t size, const int16_t *input,
+                        int32_t *output);
+
+/* QUANTIZE float -> int (round half away from zero, plus the zero point, clamped
+ * to [act_min, act_max], the type's range) and DEQUANTIZE int -> float. */
+typedef struct {
+  float scale;
+  int32_t zero_point;
+  int32_t act_min, act_max; /* QUANTIZE only */
+} hx_quantize_params;
+
+void hx_quantize_f32_s8(const hx_quantize_params *p, int32_t size, const float *input,
+                        int8_t *output);
+void hx_quantize_f32_s16(const hx_quantize_params *p, int32_t size, const float *input,
+                         int16_t *output);
+void hx_dequantize_s8_f32(const hx_quantize_params *p, int32_t size, const int8_t *input,
+                          float *output);
+void hx_dequantize_s16_f32(const hx_quantize_params *p, int32_t size, const int16_t *input,
+                           float *output);
+
 /* LEAKY_RELU: one rescale for x >= 0, another (alpha) for x < 0. A negative
  * alpha is carried as `alpha_negative` with a positive multiplier. */
 typedef struct {

@@ -93,6 +93,9 @@ typedef struct {
  * Output quantization is fixed by the spec: scale 1/256, zero point -128. */
 void hx_softmax_s8(const hx_softmax_params *p, int32_t outer, int32_t depth,
                    const int8_t *input, int8_t *output);
+/* int8 in, int16 out with scale 1/65536 and zero point -32768. */
+void hx_softmax_s8_s16(const hx_softmax_params *p, int32_t outer, int32_t depth,
+                       const int8_t *input, int16_t *output);
 
 /* 16x8 CONV_2D and DEPTHWISE_CONV_2D: as the _s8 versions; input_offset and
  * output_offset are ignored (int16 zero points are 0). */

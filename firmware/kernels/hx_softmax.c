@@ -11,6 +11,9 @@
  * reaches 2^8 (e.g. 512 equal values) the final shift exceeds 31 and every
  * output rounds to -128 here; LiteRT's reference kernel aborts on such rows.
  *
+ * hx_softmax_s8_s16 is the same with an int16 output of scale 1/65536 and zero
+ * point -32768 (16 output bits instead of 8).
+ *
  * int16 in/out (hx_softmax_s16, output scale 1/32768, zero point 0) works
  * from two interpolated lookup tables made on the host:
  *   d      = (x - max(row)) rescaled so [-65535, 0] covers exp's [-10, 0]
@@ -31,38 +34,70 @@ static int32_t hx_softmax_exp(const hx_softmax_params *p, int32_t diff) {
   return hx_exp_on_negative_values_q5_26(scaled);
 }
 
+/* One row's maximum and the reciprocal of its sum of exponentials, as
+ * recip * 2^-bits_over_unit (Q0.31). */
+static int32_t hx_softmax_row_s8(const hx_softmax_params *p, const int8_t *in, int32_t depth,
+                                 int32_t *max_out, int32_t *bits_over_unit) {
+  int32_t max_v = INT8_MIN;
+  int32_t sum = 0; /* Q12.19 */
+  int32_t c;
+  for (c = 0; c < depth; ++c) {
+    if (in[c] > max_v) {
+      max_v = in[c];
+    }
+  }
+  for (c = 0; c < depth; ++c) {
+    const int32_t diff = (int32_t)in[c] - max_v;
+    if (diff >= p->diff_min) {
+      /* Q0.31 -> Q12.19 */
+      sum = hx_wrap_add(sum, RoundingDivideByPOT(hx_softmax_exp(p, diff),
+                                                 HX_SOFTMAX_ACCUM_INT_BITS));
+    }
+  }
+  *max_out = max_v;
+  return hx_get_reciprocal(sum, HX_SOFTMAX_ACCUM_INT_BITS, bits_over_unit);
+}
+
+/* One output value with `out_bits` bits, offset by the type's minimum `out_min`. */
+static int32_t hx_softmax_value_s8(const hx_softmax_params *p, int32_t diff, int32_t recip,
+                                   int32_t bits_over_unit, int32_t out_bits,
+                                   int32_t out_min) {
+  int32_t prob;
+  if (diff < p->diff_min) {
+    return out_min;
+  }
+  prob = SaturatingRoundingDoublingHighMul(recip, hx_softmax_exp(p, diff));
+  return RoundingDivideByPOT(prob, bits_over_unit + 31 - out_bits) + out_min;
+}
+
 void hx_softmax_s8(const hx_softmax_params *p, int32_t outer, int32_t depth,
                    const int8_t *input, int8_t *output) {
   int32_t r, c;
   for (r = 0; r < outer; ++r) {
     const int8_t *in = input + (int64_t)r * depth;
     int8_t *out = output + (int64_t)r * depth;
-    int32_t max_v = INT8_MIN;
-    int32_t sum = 0; /* Q12.19 */
-    int32_t bits_over_unit;
-    int32_t recip;
+    int32_t max_v, bits_over_unit;
+    const int32_t recip = hx_softmax_row_s8(p, in, depth, &max_v, &bits_over_unit);
     for (c = 0; c < depth; ++c) {
-      if (in[c] > max_v) {
-        max_v = in[c];
-      }
-    }
-    for (c = 0; c < depth; ++c) {
-      const int32_t diff = (int32_t)in[c] - max_v;
-      if (diff >= p->diff_min) {
-        /* Q0.31 -> Q12.19 */
-        sum = hx_wrap_add(sum, RoundingDivideByPOT(hx_softmax_exp(p, diff),
-                                                   HX_SOFTMAX_ACCUM_INT_BITS));
-      }
-    }
-    recip = hx_get_reciprocal(sum, HX_SOFTMAX_ACCUM_INT_BITS, &bits_over_unit);
-    for (c = 0; c < depth; ++c) {
-      const int32_t diff = (int32_t)in[c] - max_v;
-      int32_t v = INT8_MIN;
-      if (diff >= p->diff_min) {
-        const int32_t prob = SaturatingRoundingDoublingHighMul(recip, hx_softmax_exp(p, diff));
-        v = RoundingDivideByPOT(prob, bits_over_unit + 31 - 8) + INT8_MIN;
-      }
+      const int32_t v = hx_softmax_value_s8(p, (int32_t)in[c] - max_v, recip,
+                                            bits_over_unit, 8, INT8_MIN);
       out[c] = (int8_t)hx_clamp(v, INT8_MIN, INT8_MAX);
+    }
+  }
+}
+
+void hx_softmax_s8_s16(const hx_softmax_params *p, int32_t outer, int32_t depth,
+                       const int8_t *input, int16_t *output) {
+  int32_t r, c;
+  for (r = 0; r < outer; ++r) {
+    const int8_t *in = input + (int64_t)r * depth;
+    int16_t *out = output + (int64_t)r * depth;
+    int32_t max_v, bits_over_unit;
+    const int32_t recip = hx_softmax_row_s8(p, in, depth, &max_v, &bits_over_unit);
+    for (c = 0; c < depth; ++c) {
+      const int32_t v = hx_softmax_value_s8(p, (int32_t)in[c] - max_v, recip,
+                                            bits_over_unit, 16, INT16_MIN);
+      out[c] = (int16_t)hx_clamp(v, INT16_MIN, INT16_MAX);
     }
   }
 }

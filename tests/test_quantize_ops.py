@@ -1,0 +1,216 @@
+"""Type conversions bit-exact with LiteRT BUILTIN_REF: QUANTIZE float32 -> int8/int16,
+int32 <-> int16, DEQUANTIZE int8/int16 -> float32, SOFTMAX int8 -> int16, the NumPy
+float32 FULLY_CONNECTED; C kernels host-compiled and NumPy, 20 seeded cases each, and
+one QEMU chain with every conversion. Also: the known-wrong reference rule, and shape
+operands among the model inputs."""
+
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
+from kernels_host import build_host_library, have_host_gcc
+
+from conftest import shared_model
+from harness import int8ops_elementwise as ew
+from harness import quant, synth_convert
+from harness.int8ops import run_graph, run_op
+from harness.model import parse_model, parse_model_bytes
+from harness.pipeline import RunConfig, run
+from harness.references.known_wrong import known_wrong
+from harness.synth_builder import ModelBuilder
+from harness.synth_dtypes import one_op
+from harness.vectors import random_vectors
+
+N_CASES = 20
+SEEDS = range(N_CASES)
+
+
+class QuantizeParams(ctypes.Structure):
+    _fields_ = [("scale", ctypes.c_float), ("zero_point", ctypes.c_int32),
+                ("act_min", ctypes.c_int32), ("act_max", ctypes.c_int32)]
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
+    if not have_host_gcc():
+        pytest.skip("no host gcc on PATH: cannot build firmware/kernels for the host")
+    return ctypes.CDLL(str(build_host_library(tmp_path_factory.mktemp("hx_convert"))))
+
+
+def litert_ref(model: bytes, x: np.ndarray) -> np.ndarray:
+    it = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    it.allocate_tensors()
+    it.set_tensor(it.get_input_details()[0]["index"], x)
+    it.invoke()
+    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
+
+
+def _buf(a: np.ndarray) -> ctypes.c_void_p:
+    return ctypes.c_void_p(a.ctypes.data)
+
+
+SFX = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}
+
+
+def host_c(lib: ctypes.CDLL, model: bytes, x: np.ndarray) -> np.ndarray:
+    """The one-op model's op through the host-compiled C kernel the lowering picks."""
+    g = parse_model_bytes(model)
+    op = g.ops[0]
+    inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    x = np.ascontiguousarray(x, inp.dtype)
+    y = np.zeros(out.shape, out.dtype)
+    size = ctypes.c_int32(x.size)
+    if op.name == "SOFTMAX":
+        mult, shift, diff_min = quant.softmax_params(float(op.options.get("beta", 1.0)),
+                                                     inp.scale)
+        depth = inp.shape[-1]
+        lib.hx_softmax_s8_s16((ctypes.c_int32 * 3)(mult, shift, diff_min),
+                              ctypes.c_int32(x.size // depth), ctypes.c_int32(depth),
+                              _buf(x), _buf(y))
+        return y
+    if "float32" in (inp.dtype, out.dtype):
+        q = out if inp.dtype == "float32" else inp
+        lo, hi = ew.type_range(out) if out.dtype != "float32" else (0, 0)
+        p = QuantizeParams(q.scale, q.zero_point, lo, hi)
+        kind = "quantize" if op.name == "QUANTIZE" else "dequantize"
+        getattr(lib, f"hx_{kind}_{SFX[inp.dtype]}_{SFX[out.dtype]}")(
+            ctypes.byref(p), size, _buf(x), _buf(y))
+        return y
+    p = ew.rescale_params("QUANTIZE", inp, out)
+    getattr(lib, f"hx_rescale_{SFX[inp.dtype]}_{SFX[out.dtype]}")(
+        (ctypes.c_int32 * len(p))(*p.values()), size, _buf(x), _buf(y))
+    return y
+
+
+def check(model: bytes, x: np.ndarray, lib: ctypes.CDLL | None, case: dict) -> None:
+    want = litert_ref(model, x)
+    g = parse_model_bytes(model)
+    got = {"numpy": run_op(g, g.ops[0], [x])}
+    if lib is not None:
+        got["C"] = host_c(lib, model, x)
+    for who, arr in got.items():
+        arr = np.asarray(arr).reshape(want.shape)
+        assert arr.dtype == want.dtype, (who, arr.dtype, want.dtype)
+        if not np.array_equal(arr.view(np.uint8), want.view(np.uint8)):
+            diff = int(np.count_nonzero(arr != want))
+            pytest.fail(f"{who} not bit-exact: {diff}/{arr.size} differ\ncase: {case}")
+
+
+def _shape(rng: np.random.Generator) -> list[int]:
+    return [int(d) for d in rng.integers(1, 9, size=int(rng.integers(1, 5)))]
+
+
+def _scale(rng: np.random.Generator, lo: float, hi: float) -> float:
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
+def convert_case(seed: int, src: str, dst: str) -> tuple[bytes, np.ndarray, dict]:
+    """A one-op QUANTIZE / DEQUANTIZE model from ``src`` to ``dst`` and an input."""
+    rng = np.random.default_rng(1000 * len(src + dst) + seed)
+    shape = _shape(rng)
+    b = ModelBuilder(seed)
+    zp = {"int8": int(rng.integers(-128, 128))}
+    if src == "float32":
+        x = synth_convert.model_input(b, shape, "float32")
+        scale = _scale(rng, 1e-3, 0.5)
+        data = (rng.standard_normal(shape) * scale * (150 if dst == "int8" else 40000))
+        data = data.astype(np.float32)
+        if seed % 4 == 0:  # exact ties (k + 1/2) * scale, rounded away from zero
+            data = ((rng.integers(-100, 100, shape) + 0.5) * np.float32(scale)).astype(
+                np.float32)
+        y = synth_convert.convert(b, x, dst, scale, zp.get(dst, 0))
+    else:
+        in_scale = _scale(rng, 1e-4, 0.1) if src != "int32" else _scale(rng, 1e-8, 1e-5)
+        x = synth_convert.model_input(b, shape, src, in_scale, zp.get(src, 0))
+        info = np.iinfo(src)
+        span = info.max if src != "int32" else int(rng.integers(1 << 16, 1 << 28))
+        data = rng.integers(-span - 1, span, size=shape, endpoint=True).astype(src)
+        out_scale = None if dst == "float32" else in_scale * _scale(rng, 0.3, 3000)
+        y = synth_convert.convert(b, x, dst, out_scale, 0)
+    case = dict(seed=seed, src=src, dst=dst, shape=shape)
+    return b.build(y), data, case
+
+
+PAIRS = [("float32", "int8"), ("float32", "int16"), ("int8", "float32"), ("int16", "float32"),
+         ("int32", "int16"), ("int16", "int32")]
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_conversion_bit_exact(pair: tuple[str, str], seed: int, lib: ctypes.CDLL) -> None:
+    model, x, case = convert_case(seed, *pair)
+    check(model, x, lib, case)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_softmax_int8_to_int16(seed: int, lib: ctypes.CDLL) -> None:
+    rng = np.random.default_rng(7700 + seed)
+    shape = _shape(rng)
+    b = ModelBuilder(seed)
+    x = synth_convert.model_input(b, shape, "int8", _scale(rng, 0.01, 0.5),
+                                  int(rng.integers(-128, 128)))
+    model = b.build(synth_convert.softmax_s8_s16(b, x, beta=float(rng.choice([1.0, 0.5, 2.0]))))
+    data = rng.integers(-128, 128, size=shape).astype(np.int8)
+    check(model, data, lib, dict(seed=seed, shape=shape))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_numpy_float_fully_connected(seed: int) -> None:
+    rng = np.random.default_rng(9600 + seed)
+    depth, units, batches = (int(rng.integers(1, 65)), int(rng.integers(1, 17)),
+                             int(rng.integers(1, 4)))
+    model = one_op("float32", "fully_connected", [batches, depth], units=units,
+                   activation=seed % 4, bias=seed % 5 != 2, seed=seed)
+    x = rng.normal(0.0, 2.0, size=(batches, depth)).astype(np.float32)
+    g = parse_model_bytes(model)
+    got = run_op(g, g.ops[0], [x])
+    assert np.array_equal(got.view(np.uint32), litert_ref(model, x).view(np.uint32))
+
+
+def test_numpy_covers_hello_world_float() -> None:
+    path = shared_model("hello_world_float.tflite")
+    g = parse_model(path)
+    x = np.linspace(-3, 3, 7, dtype=np.float32).reshape(7, 1, 1)
+    for v in x:
+        (got,), _ = run_graph(g, [v])
+        assert np.array_equal(got, litert_ref(path.read_bytes(), v))
+
+
+def test_every_conversion_in_qemu(tmp_path: Path) -> None:
+    model = tmp_path / "convert_chain.tflite"
+    model.write_bytes(synth_convert.chain_model(seed=2))
+    res = run(RunConfig(model=model, vectors=3, seed=4, runs_dir=tmp_path / "runs", quiet=True))
+    assert res["verdict"]["status"] == "PASS", res["verdict"]
+    assert res["enforced_reference"] == "litert-ref"
+    (cmp,) = [c for c in res["comparisons"] if (c["a"], c["b"]) == ("device", "litert-ref")]
+    assert cmp["exact_rate"] == 1.0, cmp
+
+
+def test_litert_refused_where_known_wrong() -> None:
+    keyword = parse_model(shared_model("keyword_scrambled_8bit.tflite"))
+    why = known_wrong("litert-ref", keyword)
+    assert why and "SVDF" in why and "int8 weights_time" in why
+    assert known_wrong("numpy-int8", keyword) is None
+    assert known_wrong("litert-ref", parse_model(shared_model("trained_lstm_int8.tflite"))) is None
+
+
+def test_shape_operand_inputs_get_the_output_shape() -> None:
+    g = parse_model(shared_model("seanet_transpose_conv0.tflite"))
+    shape_in, data_in = random_vectors(g, 3, seed=1)
+    assert shape_in.tolist() == [[1, 3, 12, 64]] * 3
+    assert data_in.dtype == np.int16 and data_in.shape == (3, 1, 1, 5, 64)
+
+
+def test_known_wrong_reference_is_not_enforced(tmp_path: Path) -> None:
+    model = shared_model("keyword_scrambled_8bit.tflite")
+    res = run(RunConfig(model=model, vectors=2, runs_dir=tmp_path / "runs", quiet=True,
+                        references=["litert-ref", "numpy-int8"]))
+    assert res["verdict"]["status"] == "PASS", res["verdict"]
+    ref = res["references"]["litert-ref"]
+    assert ref["status"] == "unavailable" and "known wrong" in ref["reason"]
+    assert res["enforced_reference"] == "numpy-int8"
+    assert "known wrong" in res["verdict"]["reason"]
