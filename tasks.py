@@ -11,6 +11,7 @@ from harness.cli import RUN_OPTIONS
 RUN_HELP = {dest: text for _flag, dest, _type, _default, text in RUN_OPTIONS}
 RUN_HELP["quiet"] = "print errors only"
 RUN_HELP["per_layer"] = "read every intermediate tensor and name the first diverging op"
+RUN_HELP["profile"] = "count cycles (instructions under QEMU) per op on the device"
 RUN_HELP["resume"] = "finish a run folder that died, keeping the vectors it measured"
 
 
@@ -40,6 +41,7 @@ def run(
     tolerance: str = "",
     float_model: str = "",
     per_layer: bool = False,
+    profile: bool = False,
     port: str = "",
     flash: str = "",
     resume: str = "",
@@ -74,6 +76,7 @@ def run(
             tolerance=tolerances or None,
             float_model=float_model or None,
             per_layer=per_layer,
+            profile=profile,
             port=port or None,
             flash=flash or None,
             resume=resume or None,

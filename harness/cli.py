@@ -107,6 +107,7 @@ def make_config(opts: dict) -> object:
         timeout=float(opts["timeout"]),
         rounding=opts["rounding"],
         per_layer=bool(opts.get("per_layer")),
+        profile=bool(opts.get("profile")),
         float_model=Path(opts["float_model"]) if opts.get("float_model") else None,
         resume=Path(opts["resume"]) if opts.get("resume") else None,
         emulator=opts.get("emulator") or "qemu",
@@ -148,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="read every intermediate tensor and name the first diverging op",
     )
+    run_p.add_argument("--profile", action="store_true",
+                       help="count cycles (instructions under QEMU) per op on the device")
     run_p.add_argument("--resume", metavar="RUN_DIR", default=None,
                        help="finish a run that died, keeping the vectors it measured")
     run_p.add_argument("--quiet", action="store_true", help="print errors only")

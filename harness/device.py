@@ -28,6 +28,7 @@ class DeviceRun:
     link: dict[str, int] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
     tensors: dict[int, np.ndarray] = field(default_factory=dict)  # per layer, stacked
+    op_counts: list[list[int]] = field(default_factory=list)  # per vector, per op (--profile)
 
 
 def check_handshake(info: dict[str, str], graph: Graph, build_id: str | None) -> None:
@@ -44,12 +45,16 @@ def check_handshake(info: dict[str, str], graph: Graph, build_id: str | None) ->
                           f"expected {build_id}", hint="flash the firmware built by this run")
 
 
-def _step_through(link: Link, graph: Graph, per_tensor: dict[int, list[np.ndarray]]) -> int:
-    """Run the ops one at a time, reading each op's outputs before the arena reuses them."""
+def _step_through(link: Link, graph: Graph, per_tensor: dict[int, list[np.ndarray]] | None,
+                  op_counts: list[int]) -> int:
+    """Run the ops one at a time, reading each op's outputs (when `per_tensor` is
+    given) before the arena reuses them; each op's count goes to `op_counts`."""
     total = 0
     for op in graph.ops:
-        total += link.invoke(op=op.index)
-        for index in op.outputs:
+        n = link.invoke(op=op.index)
+        op_counts.append(n)
+        total += n
+        for index in op.outputs if per_tensor is not None else ():
             t = graph.tensors[index]
             raw = link.read_tensor(index, t.nbytes)
             per_tensor.setdefault(index, []).append(
@@ -81,12 +86,14 @@ def write_inputs_file(path: Path, vectors: list[np.ndarray]) -> list[list[int]]:
 
 def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id: str | None,
                 jsonl: Path, boot_timeout: float = 20.0, per_layer: bool = False,
+                profile: bool = False,
                 inputs_file: Path | None = None,
                 done: dict[int, tuple[int, list[bytes]]] | None = None,
                 progress: Callable[[int], None] | None = None) -> DeviceRun:
     """Write inputs, invoke, read outputs for every vector; return stacked outputs.
 
-    With `per_layer`, the device steps op by op and every op's output is read too.
+    With `per_layer`, the device steps op by op and every op's output is read too;
+    with `profile`, it steps op by op and each op's count is kept.
     With `inputs_file` and a firmware that has semihosting, inputs are read by the
     device from that file instead of crossing the (slow, emulated) UART.
     `done` holds vectors measured by an earlier, interrupted run: they are not rerun.
@@ -102,10 +109,11 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
     count = vectors[0].shape[0]
     collected: list[list[np.ndarray]] = [[] for _ in outs_t]
     counts: list[int] = []
+    op_counts: list[list[int]] = []
     per_tensor: dict[int, list[np.ndarray]] = {}
     resets = 0
 
-    def one_vector(k: int) -> tuple[int, list[bytes], dict[int, list[np.ndarray]]]:
+    def one_vector(k: int) -> tuple[int, list[bytes], dict[int, list[np.ndarray]], list[int]]:
         boots = _boots(link)
         for i, arr in enumerate(vectors):
             if offsets is not None:
@@ -113,13 +121,16 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
             else:
                 link.write_input(i, np.ascontiguousarray(arr[k]).tobytes())
         tensors: dict[int, list[np.ndarray]] = {}
-        n = _step_through(link, graph, tensors) if per_layer else link.invoke()
+        per_op: list[int] = []
+        stepping = per_layer or profile
+        n = (_step_through(link, graph, tensors if per_layer else None, per_op) if stepping
+             else link.invoke())
         raws = [link.read_output(i, t.nbytes) for i, t in enumerate(outs_t)]
         if _boots(link) != boots:
             # Retries hide a reset from each request, but not from the vector: its
             # inputs may have been lost, so its outputs cannot be trusted.
             raise DeviceError(f"the device rebooted during vector {k}")
-        return n, raws, tensors
+        return n, raws, tensors, per_op
 
     with open(jsonl, "a", encoding="utf-8") as log:
         for k in range(count):
@@ -130,7 +141,7 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
                 counts.append(n)
                 continue
             try:
-                n, raws, tensors = one_vector(k)
+                n, raws, tensors, per_op = one_vector(k)
             except DeviceFault:
                 raise
             except DeviceError:
@@ -138,7 +149,9 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
                 # again, then redo this vector once; a second failure is final.
                 resets += 1
                 check_handshake(link.wait_for_device(timeout=boot_timeout), graph, build_id)
-                n, raws, tensors = one_vector(k)
+                n, raws, tensors, per_op = one_vector(k)
+            if per_op:
+                op_counts.append(per_op)
             for index, arrs in tensors.items():
                 per_tensor.setdefault(index, []).extend(arrs)
             for i, (t, raw) in enumerate(zip(outs_t, raws, strict=True)):
@@ -153,4 +166,4 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
     tensors = {k: np.stack(v) for k, v in per_tensor.items()}
     link_counters = {**link.counters(), "device_resets": resets}
     return DeviceRun(info, outputs, counts, time.monotonic() - start, link_counters,
-                     list(link.logs), tensors)
+                     list(link.logs), tensors, op_counts)

@@ -26,6 +26,7 @@ from .firmware import ROOT, SEMIHOST_FILE, FirmwareProject, generate_builtin
 from .link import Link
 from .lower import check_supported
 from .model import Graph, parse_model
+from .profile import profile_section, tflm_op_counts
 from .references import REFERENCES, RUNTIME_REFERENCES
 from .references.known_wrong import refusal
 from .references.runner import run_reference
@@ -62,6 +63,7 @@ class RunConfig:
     timeout: float = 60.0
     rounding: str = "double"
     per_layer: bool = False
+    profile: bool = False  # per-op counts on the device
     float_model: Path | None = None
     flash: str | None = None  # pyocd | openocd | st-flash, with --port
     resume: Path | None = None  # finish this run folder
@@ -223,9 +225,25 @@ def _firmware(cfg: RunConfig, graph: Graph, target, tree: TflmTree | None, res: 
         step.done("cached, not rebuilt" if lib.cached else
                   f"built {lib.objects} files in {lib.seconds:.0f} s", str(lib.archive))
     project = generate_tflm(graph, target, tree, lib, baud=cfg.baud, semihosting=semihosting,
-                            per_layer=cfg.per_layer)
+                            per_layer=cfg.per_layer, profile=cfg.profile)
     res["tflm"]["host_arena_used_bytes"] = project.options.get("host_arena_used")
     return project
+
+
+def _profile(graph: Graph, dev, counter: dict, target, tree: TflmTree | None, res: dict,
+             out: console.Console) -> None:
+    """Per-op counts (builtin: stepped INVOKEs; tflm: its profiler's LOG lines), in the
+    counter's unit (instructions under QEMU: ticks * 1e9 / clock, as counter_section)."""
+    op_counts = dev.op_counts if tree is None else tflm_op_counts(dev.logs, len(graph.ops))
+    scale = 1e9 / target.clock_hz if counter.get("unit") == "instructions" else 1.0
+    rows = profile_section(graph, op_counts, scale, counter.get("unit"))
+    res["device"]["profile"] = rows
+    if not rows:
+        out.line("  profile: the device sent no per-op counts")
+        return
+    top = sorted(rows, key=lambda r: -r["median"])[:5]
+    out.line(f"  profile (median {counter.get('unit') or 'ticks'} per op, top 5): " + ", ".join(
+        f"op {r['op']} {r['name']} {r['median']:,} ({100 * r['share']:.0f}%)" for r in top))
 
 
 def _tflm_arena(graph: Graph, dev, res: dict, out: console.Console) -> None:
@@ -290,6 +308,7 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
             res["device"]["backend"] = backend.describe()
             dev = run_vectors(link, graph, vectors, build_id=built.build_id,
                               jsonl=folder / "device_outputs.jsonl", per_layer=cfg.per_layer,
+                              profile=cfg.profile and tree is None,
                               inputs_file=folder / SEMIHOST_FILE if backend.semihosting else None,
                               done=done,
                               progress=step.progress(len(vectors[0])))
@@ -304,6 +323,8 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
         per = (f"; {counter['median'] / 1e6:.2f} M {counter['unit']}/inference"
                if counter["median"] else "")
         step.done("ok", f"{len(dev.counts)} vectors in {dev.seconds:.1f} s{per}")
+    if cfg.profile:
+        _profile(graph, dev, counter, target, tree, res, out)
     if tree is not None and not cfg.per_layer:  # preserve-all builds use more on purpose
         _tflm_arena(graph, dev, res, out)
     # compare: outputs of every pair, per-layer localisation, attribution

@@ -34,7 +34,7 @@ def load_run(folder: Path, cfg: Any) -> tuple[Any, list[np.ndarray], Done]:
         vectors=int(c.get("vectors", cfg.vectors)),
         seed=int(c.get("seed", cfg.seed)), references=list(c.get("references", cfg.references)),
         tolerances=dict(c.get("tolerances", {})), rounding=c.get("rounding", cfg.rounding),
-        per_layer=bool(c.get("per_layer", False)),
+        per_layer=bool(c.get("per_layer", False)), profile=bool(c.get("profile", False)),
         float_model=Path(c["float_model"]) if c.get("float_model") else None,
         inputs=None, resume=folder)
     with np.load(vectors_file) as data:

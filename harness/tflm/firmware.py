@@ -100,7 +100,7 @@ def arena_size(graph: Graph, preserve_all: bool) -> tuple[int, str, int | None]:
 
 def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary, *,
                   baud: int = 115200, semihosting: bool = False,
-                  per_layer: bool = False) -> FirmwareProject:
+                  per_layer: bool = False, profile: bool = False) -> FirmwareProject:
     """The firmware project that runs `graph` through TFLM's MicroInterpreter."""
     check_tflm_ops(graph, tree)
     methods = resolver_methods(tree)
@@ -109,6 +109,7 @@ def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary
     proj = FirmwareProject(target, "tflm", arena_bytes=arena,
                            options={"baud": str(baud), "semihosting": str(int(semihosting)),
                                     "tflm": lib.key, "per_layer": str(int(per_layer)),
+                                    "profile": str(int(profile)),
                                     "host_arena_used": str(host)})
     proj.files.update(static_sources(target, kernels=False))
     proj.files["src/tflm/hx_tflm_platform.cc"] = (
@@ -116,7 +117,7 @@ def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary
     model_bytes = np.frombuffer(graph.path.read_bytes(), dtype=np.uint8)
     proj.files["model.cc"] = render(
         "tflm/model.cc.j2", graph=graph, tree_id=tree.tree_id, model_bytes=model_bytes,
-        arena_bytes=arena, arena_note=note, preserve_all=per_layer,
+        arena_bytes=arena, arena_note=note, preserve_all=per_layer, profile=profile,
         resolver_calls=[(methods[n], n) for n in names],
         tensor_indices=np.asarray([t.index for t in graph.tensors if not t.is_const])).encode()
     common = [*target.cflags, "-O2", "-g", "-Wall", "-Wextra", "-ffunction-sections",
