@@ -177,9 +177,11 @@ def counter_section(kind: str, counts: list[int], backend, target) -> dict:
     shift=0 virtual time advances 1 ns per instruction, so ticks * 1e9 / clock
     are instructions, not cycles, and are labelled so.
     """
-    if kind != "systick" or not counts:
+    if kind not in ("systick", "dwt") or not counts:
         return {"kind": kind, "unit": None, "per_inference": [], "median": None}
-    if backend.counter_kind == "instructions":
+    if kind == "dwt":  # only where CYCCNT really counts, so never under QEMU
+        values, unit, how = list(counts), "cycles", "DWT CYCCNT"
+    elif backend.counter_kind == "instructions":
         values = [round(c * 1e9 / target.clock_hz) for c in counts]
         unit, how = "instructions", "QEMU -icount shift=0 (1 ns per instruction), SysTick"
     else:
