@@ -20,18 +20,15 @@ from harness.protocol import (
     HELLO,
     INVOKE,
     INVOKE_STEP,
-    LOAD_INPUT,
     LOG,
     MAX_PAYLOAD,
     PROTO_VERSION,
-    READ_OUTPUT,
-    READ_TENSOR,
     RESPONSE_BIT,
     STATS,
-    WRITE_INPUT,
     Deadline,
     Frame,
     FrameDecoder,
+    Outgoing,
     decode_fault,
     encode_frame,
     format_fault,
@@ -39,11 +36,11 @@ from harness.protocol import (
     status_name,
     type_name,
 )
+from harness.transfer import Transfers, reply_status
 
 POLL_S = 0.02  # the port's read timeout: how long one blocking read may wait
 TAIL_BYTES = 48  # received bytes quoted in a timeout message
 MAX_LOGS = 10_000
-WRITE_CHUNK = MAX_PAYLOAD - 5  # WRITE_INPUT payload: u8 index, u32 offset, data
 _COUNTERS = (
     "frames_sent requests retries timeouts stale ignored logs bytes_sent bytes_received"
 ).split()
@@ -61,7 +58,7 @@ class SerialLike(Protocol):
     def close(self) -> None: ...
 
 
-class Link:
+class Link(Transfers):
     """A session with one device: numbered requests, retries, LOG/FAULT handling, counters.
 
     ``timeout`` is how long to wait for an answer before resending (same seq);
@@ -120,21 +117,11 @@ class Link:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ---- counters -----------------------------------------------------------------
-
     def counters(self) -> dict[str, int]:
         """Frames sent, retries, bad frames and the like, for the report."""
-        d = self.decoder
-        return {
-            **self._n,
-            "frames_received": d.frames,
-            "bad_frames": d.dropped,
-            "bad_crc": d.bad_crc,
-            "bad_cobs": d.bad_cobs,
-            "bad_len": d.bad_len,
-            "bad_version": d.bad_version,
-            "overflow": d.overflow,
-        }
+        d = self.decoder.counters()
+        return {**self._n, "frames_received": d.pop("frames"), "bad_frames": d.pop("dropped"),
+                **d}
 
     # ---- requests ---------------------------------------------------------------
 
@@ -154,47 +141,77 @@ class Link:
         ``timeout * (retries + 1)``): DeviceTimeout. An ERROR answer raises
         ProtocolError, a FAULT frame DeviceFault.
         """
-        return self._request(type_, payload, timeout, retries, total, count_timeout=True)
+        req = self.new_request(type_, payload)
+        return self.complete(req, timeout=timeout, retries=retries, total=total)
 
-    def _request(
+    def new_request(self, type_: int, payload: bytes) -> Outgoing:
+        """Number and encode a request (not sent yet); see :meth:`send`, :meth:`complete`."""
+        seq = self._next
+        self._next = self._next % 0xFFFF + 1  # 1..65535; 0 is for unsolicited frames
+        self._n["requests"] += 1
+        return Outgoing(type_, seq, b"\x00" + encode_frame(type_, seq, payload))
+
+    def send(self, req: Outgoing) -> None:
+        """Put ``req`` on the wire (again: then it counts as a retry)."""
+        self._n["retries"] += req.sends > 0
+        self._write(req.wire)
+        req.sends += 1
+
+    def complete(
         self,
-        type_: int,
-        payload: bytes,
-        timeout: float | None,
-        retries: int | None,
-        total: float | None,
+        req: Outgoing,
         *,
-        count_timeout: bool,
+        timeout: float | None = None,
+        retries: int | None = None,
+        total: float | None = None,
+        count_timeout: bool = True,
+        stash: dict[int, Frame | None] | None = None,
     ) -> Frame:
+        """Wait for the answer to ``req``, resending it (same seq) as :meth:`request` does.
+
+        A ``req`` already sent once is resent right away, unless ``stash`` holds
+        its answer already; answers to the other seqs in ``stash`` that arrive
+        meanwhile are kept there.
+        """
+        if stash is not None and (frame := stash.pop(req.seq, None)) is not None:
+            return self._checked(req.type, frame)
         per = self.timeout if timeout is None else timeout
         tries = self.retries if retries is None else retries
         bound = Deadline(per * (tries + 1) if total is None else total)
-        seq = self._next
-        self._next = self._next % 0xFFFF + 1  # 1..65535; 0 is for unsolicited frames
-        wire = b"\x00" + encode_frame(type_, seq, payload)
-        expect = (type_ | RESPONSE_BIT) & 0xFF
         dropped_before = self.decoder.dropped
-        sends = 0
-        self._n["requests"] += 1
         while True:
-            if sends <= tries:
-                self._n["retries"] += sends > 0
-                self._write(wire)
-                sends += 1
-            more = sends <= tries
+            if req.sends <= tries:
+                self.send(req)
+            more = req.sends <= tries
             wait = Deadline(min(per, bound.remaining())) if more else bound
-            frame = self._await(seq, expect, wait, stop_on_bad=more)
+            frame = self._await(req.seq, req.expect, wait, stop_on_bad=more, stash=stash)
             if frame is not None:
-                break
+                return self._checked(req.type, frame)
             if bound.expired():
                 self._n["timeouts"] += count_timeout
                 dropped = self.decoder.dropped - dropped_before
                 raise DeviceTimeout(
-                    f"no answer from {self.name} to {type_name(type_)} (seq {seq}) within "
-                    f"{bound.elapsed():.1f} s and {sends} sends; {dropped} corrupt frames "
-                    f"dropped meanwhile; {self._rx_summary()}",
+                    f"no answer from {self.name} to {type_name(req.type)} (seq {req.seq}) "
+                    f"within {bound.elapsed():.1f} s and {req.sends} sends; {dropped} corrupt "
+                    f"frames dropped meanwhile; {self._rx_summary()}",
                     hint="is the firmware running, and the port and baud rate right?",
                 )
+
+    def try_answer(self, req: Outgoing, stash: dict[int, Frame | None]) -> Frame | None:
+        """The answer to ``req`` (sent, one of the keys of ``stash``), waiting at most
+        ``timeout`` s; None at the first sign of trouble: no answer yet, a corrupt
+        frame, or the answer to another seq of ``stash`` first."""
+        frame = stash.pop(req.seq, None)
+        if frame is None:
+            frame = self._await(req.seq, req.expect, Deadline(self.timeout), stop_on_bad=True,
+                                stash=stash, stop_on_later=True)
+        if frame is None:
+            stash[req.seq] = None
+            return None
+        return self._checked(req.type, frame)
+
+    def _checked(self, type_: int, frame: Frame) -> Frame:
+        """``frame`` answers a ``type_`` request; an ERROR answer raises ProtocolError."""
         if frame.type == ERROR:
             code = frame.payload[0] if frame.payload else -1
             msg = frame.payload[1:].decode("utf-8", errors="replace")
@@ -234,24 +251,43 @@ class Link:
             self._tail = (self._tail + data)[-TAIL_BYTES:]
             self._pending.extend(self.decoder.feed(bytes(data)))
 
-    def _await(self, seq: int, expect: int, wait: Deadline, *, stop_on_bad: bool) -> Frame | None:
+    def _await(
+        self,
+        seq: int,
+        expect: int,
+        wait: Deadline,
+        *,
+        stop_on_bad: bool,
+        stash: dict[int, Frame | None] | None = None,
+        stop_on_later: bool = False,
+    ) -> Frame | None:
         """Handle incoming frames until the answer to ``seq`` arrives or ``wait`` ends.
 
         Returns None on timeout, or early when a corrupt frame arrived and
-        ``stop_on_bad`` (so that the caller resends right away).
+        ``stop_on_bad`` (so that the caller resends right away). Answers to the
+        other seqs that are keys of ``stash`` (same type) are stored there (and, with
+        ``stop_on_later``, end the wait: the device answers in order, so ``seq``
+        or its answer was lost).
         """
         dropped = self.decoder.dropped
         while True:
             while self._pending:
                 frame = self._pending.popleft()
-                if not self._unsolicited(frame):
-                    if frame.seq == seq and frame.type in (expect, ERROR):
-                        return frame
-                    if frame.seq == seq:
-                        raise ProtocolError(
-                            f"{self.name} answered request seq {seq} with a "
-                            f"{type_name(frame.type)} frame, expected {type_name(expect)}"
-                        )
+                if self._unsolicited(frame):
+                    continue
+                if frame.seq == seq and frame.type in (expect, ERROR):
+                    return frame
+                if frame.seq == seq:
+                    raise ProtocolError(
+                        f"{self.name} answered request seq {seq} with a "
+                        f"{type_name(frame.type)} frame, expected {type_name(expect)}"
+                    )
+                if (stash is not None and frame.type in (expect, ERROR)
+                        and stash.get(frame.seq, frame) is None):
+                    stash[frame.seq] = frame  # checked by whoever waits for that seq
+                    if stop_on_later:
+                        return None
+                else:
                     self._n["stale"] += 1
             if stop_on_bad and self.decoder.dropped != dropped:
                 return None
@@ -310,7 +346,8 @@ class Link:
     def _hello(
         self, timeout: float | None, retries: int | None, *, count_timeout: bool
     ) -> dict[str, str]:
-        frame = self._request(HELLO, b"", timeout, retries, None, count_timeout=count_timeout)
+        frame = self.complete(self.new_request(HELLO, b""), timeout=timeout, retries=retries,
+                              count_timeout=count_timeout)
         info = parse_kv(frame.payload)
         if info.get("max_payload", "").isdigit():  # small targets build smaller frames
             self.max_payload = min(MAX_PAYLOAD, int(info["max_payload"]))
@@ -340,25 +377,6 @@ class Link:
                         hint="did the firmware boot? is the port and baud rate right?",
                     ) from None
 
-    def write_input(self, index: int, data: bytes, *, chunk: int | None = None) -> None:
-        """Write ``data`` into input tensor ``index``, ``chunk`` bytes per request."""
-        chunk = chunk or self.max_payload - (MAX_PAYLOAD - WRITE_CHUNK)
-        if not 1 <= chunk <= WRITE_CHUNK:
-            raise ValueError(f"chunk must be 1..{WRITE_CHUNK}")
-        view = memoryview(bytes(data))
-        for off in range(0, len(view), chunk):
-            head = struct.pack("<BI", index, off)
-            frame = self.request(WRITE_INPUT, head + view[off : off + chunk].tobytes())
-            status = self._status(frame, 1)
-            if status:
-                raise DeviceError(
-                    f"{self.name} refused input {index} bytes {off}..: {status_name(status)}"
-                )
-
-    def load_input(self, index: int, offset: int) -> None:
-        """Have the device read input ``index`` from its semihosting file at ``offset``."""
-        self.request(LOAD_INPUT, struct.pack("<BI", index, offset))
-
     def invoke(self, flags: int = 0, *, op: int | None = None,
                timeout: float | None = None) -> int:
         """Run one inference; returns the device's count (cycles/instructions, 0 if unknown).
@@ -373,43 +391,11 @@ class Link:
         if op is not None:
             payload = struct.pack("<BH", (flags | INVOKE_STEP) & 0xFF, op)
         frame = self.request(INVOKE, payload, total=total)
-        status = self._status(frame, 5)
+        status = reply_status(self.name, frame, 5)
         if status:
             raise DeviceError(f"inference failed on {self.name}: {status_name(status)}")
         return int(struct.unpack_from("<I", frame.payload, 1)[0])
 
-    def read_output(self, index: int, nbytes: int, *, chunk: int | None = None) -> bytes:
-        """Read ``nbytes`` of output tensor ``index``."""
-        return self._read(READ_OUTPUT, "<BIH", index, nbytes, chunk)
-
-    def read_tensor(self, index: int, nbytes: int, *, chunk: int | None = None) -> bytes:
-        """Read ``nbytes`` of tensor ``index`` (the model's tensor numbering)."""
-        return self._read(READ_TENSOR, "<HIH", index, nbytes, chunk)
-
     def stats(self) -> bytes:
         """The app-defined STATS payload (``parse_kv`` it if the app writes key=value)."""
         return self.request(STATS).payload
-
-    def _read(self, type_: int, fmt: str, index: int, nbytes: int, chunk: int | None) -> bytes:
-        chunk = chunk or self.max_payload
-        if not 1 <= chunk <= MAX_PAYLOAD:
-            raise ValueError(f"chunk must be 1..{MAX_PAYLOAD}")
-        out = bytearray()
-        for off in range(0, nbytes, chunk):
-            n = min(chunk, nbytes - off)
-            frame = self.request(type_, struct.pack(fmt, index, off, n))
-            if len(frame.payload) != n:
-                raise ProtocolError(
-                    f"{self.name} sent {len(frame.payload)} bytes for {type_name(type_)} "
-                    f"{index} at offset {off}, asked for {n}"
-                )
-            out += frame.payload
-        return bytes(out)
-
-    def _status(self, frame: Frame, size: int) -> int:
-        if len(frame.payload) < size:
-            raise ProtocolError(
-                f"{self.name} sent a {len(frame.payload)}-byte {type_name(frame.type)}, "
-                f"expected {size} bytes"
-            )
-        return frame.payload[0]

@@ -180,6 +180,20 @@ class Frame:
         return f"Frame({type_name(self.type)}, seq={self.seq}, {len(self.payload)} bytes)"
 
 
+@dataclass
+class Outgoing:
+    """One request on its way: its seq, the bytes on the wire, how often they went out."""
+
+    type: int
+    seq: int
+    wire: bytes
+    sends: int = 0
+
+    @property
+    def expect(self) -> int:
+        return (self.type | RESPONSE_BIT) & 0xFF
+
+
 def pack_frame(type_: int, seq: int, payload: bytes = b"") -> bytes:
     """The unencoded frame: header + payload + CRC."""
     if len(payload) > MAX_PAYLOAD:

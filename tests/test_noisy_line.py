@@ -1,7 +1,8 @@
 """A noisy serial line at the byte level: 1% of bytes corrupted, 0.5% dropped, both ways.
 
 The device is the real protocol C code (hx_proto.c) compiled for the host, behind a
-real pty; every answer must be right and no corrupted frame may be accepted.
+real pty; every answer must be right and no corrupted frame may be accepted, also
+with several input-write requests in flight at once.
 CI runs 1,000 frame exchanges; `invoke test --full` runs the 10,000 of the acceptance.
 """
 
@@ -51,11 +52,13 @@ def test_frames_on_a_noisy_line(testdev, monkeypatch: pytest.MonkeyPatch) -> Non
         invokes = 0
         for i in range(EXCHANGES):
             if i % 10 == 0:  # a "vector": write input, invoke, read the output back
-                data = rng.randbytes(24)
-                link.write_input(0, data)
+                # 5 WRITE_INPUT frames, 3 in flight: the window and its fallback to
+                # one-at-a-time retries see corruption and drops too.
+                data = rng.randbytes(120)
+                link.write_input(0, data, chunk=24, window=3)
                 invokes += 1
                 assert link.invoke() == invokes
-                wrong += link.read_output(0, 24) != bytes((-b) & 0xFF for b in data)
+                wrong += link.read_output(0, 120, chunk=24) != bytes((-b) & 0xFF for b in data)
             else:
                 payload = rng.randbytes(rng.randrange(1, 24))
                 wrong += link.request(T_ECHO, payload).payload != payload

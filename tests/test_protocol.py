@@ -34,6 +34,7 @@ from harness.protocol import (
     LOG,
     MAX_ENCODED,
     MAX_PAYLOAD,
+    WRITE_INPUT,
     CobsError,
     Deadline,
     Frame,
@@ -397,7 +398,8 @@ class Relay:
 class Rig:
     """hx_testdev <-> Relay <-> (pty | TCP socket) <-> Link."""
 
-    def __init__(self, exe: Path, transport: str, **relay_kwargs: object) -> None:
+    def __init__(self, exe: Path, transport: str, relay_cls: type[Relay] | None = None,
+                 **relay_kwargs: object) -> None:
         self.proc = subprocess.Popen([str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._closers: list[Callable[[], None]] = []
@@ -415,7 +417,7 @@ class Rig:
             server.close()
             self._closers.append(conn.close)
             host_fd = conn.fileno()
-        self.relay = Relay(
+        self.relay = (relay_cls or Relay)(
             host_fd, self.proc.stdin.fileno(), self.proc.stdout.fileno(), **relay_kwargs
         )  # type: ignore[arg-type]
 
@@ -449,6 +451,10 @@ def test_device_round_trips(rig: Rig) -> None:
 
     rng = random.Random(6)
     in0, in1 = rng.randbytes(3000), rng.randbytes(16)
+    link.write_input(0, bytes(3000), chunk=100, window=8)  # 30 requests, 8 in flight
+    assert link.read_tensor(0, 3000) == bytes(3000)
+    link.write_input(0, in0, window=1)  # stop and wait
+    assert link.read_tensor(0, 3000) == in0
     link.write_input(0, in0)
     link.write_input(1, in1, chunk=5)
     assert link.invoke(flags=1) == 1
@@ -473,6 +479,10 @@ def test_device_round_trips(rig: Rig) -> None:
         link.read_tensor(9, 1)
     with pytest.raises(DeviceError, match="RANGE"):
         link.write_input(1, bytes(17))
+    with pytest.raises(DeviceError, match="input 1 bytes 15..: RANGE"):
+        link.write_input(1, bytes(20), chunk=5)  # the 4th of 4 in flight is refused
+    with pytest.raises(ValueError, match="window"):
+        link.write_input(0, b"x", window=0)
     with pytest.raises(DeviceFault, match=r"PC=0x08001234.*UNDEFINSTR.*FORCED"):
         link.request(T_FAULT)
 
@@ -500,6 +510,42 @@ def test_retries_never_run_a_request_twice(testdev: Path) -> None:
         assert link.counters()["stale"] >= 1
         stats = rig.device_stats()
         assert stats["invokes"] == 2 and stats["proto_rx_duplicate"] >= 2
+    finally:
+        rig.close()
+
+
+class DropFirstWrite(Relay):
+    """Loses the first WRITE_INPUT request on its way to the device."""
+
+    lost = 0
+
+    def _forward(self, frame: bytes, dst: int, way: str, rng: random.Random) -> None:
+        if way == "h2d" and not self.lost:
+            decoded = FrameDecoder().feed(frame)
+            if decoded and decoded[0].type == WRITE_INPUT:
+                self.lost = decoded[0].seq
+                return
+        super()._forward(frame, dst, way, rng)
+
+
+def test_write_window_resends_a_lost_request_at_once(testdev: Path) -> None:
+    # Requests 2.. are answered while 1 is not: the device answers in order, so
+    # request 1 was lost, and the host resends it without waiting for its timeout.
+    rig = Rig(testdev, "pty", relay_cls=DropFirstWrite)
+    try:
+        link = rig.link
+        link.timeout = 3.0
+        link.wait_for_device(5.0)
+        data = random.Random(13).randbytes(3000)
+        start = time.monotonic()
+        link.write_input(0, data, chunk=500, window=3)
+        assert time.monotonic() - start < 1.5
+        assert isinstance(rig.relay, DropFirstWrite) and rig.relay.lost
+        c = link.counters()
+        assert c["retries"] == 1 and c["timeouts"] == 0 and c["stale"] == 0
+        assert link.read_tensor(0, 3000) == data
+        stats = rig.device_stats()
+        assert stats["proto_rx_ok"] >= 7 and stats["proto_rx_bad_crc"] == 0
     finally:
         rig.close()
 

@@ -17,6 +17,8 @@ void HardFault_Handler(void);
 void Default_Handler(void);
 /* The SysTick counter (counter_systick.c) overrides this when it is linked. */
 void SysTick_Handler(void) __attribute__((weak, alias("Default_Handler")));
+/* The UART driver (firmware/uart/) overrides this with its receive interrupt. */
+void hx_uart_irq_handler(void) __attribute__((weak, alias("Default_Handler")));
 
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 #define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u)
@@ -25,9 +27,19 @@ void SysTick_Handler(void) __attribute__((weak, alias("Default_Handler")));
 #define SCB_BFAR (*(volatile uint32_t *)0xE000ED38u)
 #define SCB_SHCSR (*(volatile uint32_t *)0xE000ED24u)
 
-/* Core exceptions only: the harness firmware polls and uses no IRQs. */
+/* External interrupts in the table: enough for every UART line the drivers use
+ * (highest: 37, the STM32F4's USART1). */
+#define HX_NUM_IRQS 48
+#define UART8 hx_uart_irq_handler, hx_uart_irq_handler, hx_uart_irq_handler, \
+    hx_uart_irq_handler, hx_uart_irq_handler, hx_uart_irq_handler, hx_uart_irq_handler, \
+    hx_uart_irq_handler
+
+/* Core exceptions, then the external interrupts. The only interrupt source the
+ * firmware enables is its UART (each driver sets its own NVIC lines), so every
+ * external vector points at the UART driver's handler: which line a board or
+ * QEMU version wires the UART receive interrupt to then never matters here. */
 __attribute__((section(".isr_vector"), used))
-void (*const hx_vectors[16])(void) = {
+void (*const hx_vectors[16 + HX_NUM_IRQS])(void) = {
     (void (*)(void))(&_estack),
     Reset_Handler,
     Default_Handler,   /* NMI */
@@ -41,6 +53,7 @@ void (*const hx_vectors[16])(void) = {
     0,
     Default_Handler,   /* PendSV */
     SysTick_Handler,
+    UART8, UART8, UART8, UART8, UART8, UART8, /* IRQ 0..47 */
 };
 
 void Reset_Handler(void) {

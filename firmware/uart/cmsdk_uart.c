@@ -1,16 +1,24 @@
 /*
- * cmsdk_uart.c - polled driver for the Arm CMSDK APB UART (the UART of the
- * MPS2/MPS3 FPGA images: AN385, AN386, AN500, AN505, AN547, ...).
+ * cmsdk_uart.c - driver for the Arm CMSDK APB UART (the UART of the MPS2/MPS3
+ * FPGA images: AN385, AN386, AN500, AN505, AN547, ...): interrupt-driven
+ * receive into a ring buffer, polled transmit.
  *
  * Register map (Cortex-M System Design Kit TRM, Arm DDI0479, "APB UART", as
  * QEMU's hw/char/cmsdk-apb-uart.c models it): DATA 0x00, STATE 0x04 (bit 0 TX
  * buffer full, bit 1 RX buffer full, bits 2/3 TX/RX overrun, write 1 to
- * clear), CTRL 0x08 (bit 0 TX enable, bit 1 RX enable), INTSTATUS 0x0C,
- * BAUDDIV 0x10 (UART clock / baud rate, at least 16).
+ * clear), CTRL 0x08 (bit 0 TX enable, bit 1 RX enable, bit 3 RX interrupt
+ * enable), INTSTATUS 0x0C (bit 1 RX interrupt, write 1 to clear), BAUDDIV 0x10
+ * (UART clock / baud rate, at least 16).
+ *
+ * Receive: the RX interrupt moves each byte into a ring buffer, so bytes that
+ * arrive while the firmware is busy (sending an answer) are kept instead of
+ * overrunning the one-byte receive buffer. hx_port_getc() only reads the ring.
+ * Transmit stays polled: it must work with interrupts disabled (fault reports).
  *
  * HX_UART_BASE, HX_UART_CLOCK_HZ and HX_BAUD come from the target table via
  * hx_config.h. On TrustZone parts the table gives the Secure alias of the
- * UART, because the firmware runs in Secure state.
+ * UART, because the firmware runs in Secure state (interrupts target Secure
+ * state after reset, NVIC_ITNS = 0).
  */
 #include <stdint.h>
 
@@ -32,26 +40,89 @@
 #define STATE_OVERRUNS (3u << 2)
 #define CTRL_TX_EN (1u << 0)
 #define CTRL_RX_EN (1u << 1)
+#define CTRL_RX_INT_EN (1u << 3)
+#define INT_RX (1u << 1)
+
+/* UART0's transmit and receive interrupt lines (IRQ numbers) per FPGA image.
+ * Both are enabled in the NVIC and both vectors reach hx_uart_irq_handler
+ * (startup.c): only the RX interrupt is enabled in the UART, and which of the
+ * pair is RX differs between the application notes and QEMU versions.
+ *   AN385/AN386/AN500 UART0 0x40004000: RX 0, TX 1 (QEMU hw/arm/mps2.c)
+ *   AN505 UART0 0x40200000 / Secure 0x50200000: 32, 33 (hw/arm/mps2-tz.c)
+ *   AN547 UART0 0x49303000 / Secure 0x59303000: 33, 34 (hw/arm/mps2-tz.c) */
+#if HX_UART_BASE == 0x40004000u
+#define UART_IRQ_A 0u
+#elif HX_UART_BASE == 0x40200000u || HX_UART_BASE == 0x50200000u
+#define UART_IRQ_A 32u
+#elif HX_UART_BASE == 0x49303000u || HX_UART_BASE == 0x59303000u
+#define UART_IRQ_A 33u
+#else
+#error "cmsdk_uart.c: add this UART's interrupt lines (see the FPGA image's application note)"
+#endif
+#define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * (n)))
+
+/* ---- receive ring: the interrupt writes head, hx_port_getc() writes tail ---- */
+#define RING_SIZE 256u /* a power of two, at most 256 (uint8_t indices) */
+#define RING_MASK (RING_SIZE - 1u)
+static volatile uint8_t ring[RING_SIZE];
+static volatile uint8_t ring_head, ring_tail;
+
+void hx_uart_irq_handler(void) {
+  /* Clear first, then drain: a byte that lands after the drain raises it again. */
+  UART_INTSTATUS = INT_RX;
+  uint32_t st;
+  while ((st = UART_STATE) & (STATE_RX_FULL | STATE_OVERRUNS)) {
+    if (st & STATE_OVERRUNS) {
+      UART_STATE = st & STATE_OVERRUNS; /* keep receiving; the CRC catches the loss */
+    }
+    if (st & STATE_RX_FULL) {
+      uint8_t b = (uint8_t)UART_DATA;
+      uint8_t next = (uint8_t)((ring_head + 1u) & RING_MASK);
+      if (next != ring_tail) { /* full: drop the byte; the CRC catches it */
+        ring[ring_head] = b;
+        ring_head = next;
+      }
+    }
+  }
+}
+
+static void nvic_enable(uint32_t irq) {
+  NVIC_ISER(irq / 32u) = 1u << (irq % 32u);
+}
 
 void hx_uart_init(void) {
   uint32_t div = (HX_UART_CLOCK_HZ + HX_BAUD / 2u) / HX_BAUD;
   UART_CTRL = 0;
   UART_BAUDDIV = div < 16u ? 16u : div;
-  UART_STATE = STATE_OVERRUNS;    /* clear stale overrun flags (write 1 to clear) */
-  UART_INTSTATUS = 0xFu;          /* polled: no interrupt is enabled or left pending */
-  UART_CTRL = CTRL_TX_EN | CTRL_RX_EN;
+  UART_STATE = STATE_OVERRUNS; /* clear stale overrun flags (write 1 to clear) */
+  UART_INTSTATUS = 0xFu;
+  ring_head = ring_tail = 0;
+  UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
+  nvic_enable(UART_IRQ_A);
+  nvic_enable(UART_IRQ_A + 1u);
 }
 
 int hx_port_getc(void) {
-  uint32_t st = UART_STATE;
-  if (st & STATE_OVERRUNS) {
-    /* Keep receiving after an overrun; the CRC catches the lost byte. */
-    UART_STATE = st & STATE_OVERRUNS;
+  uint8_t t = ring_tail;
+  if (t == ring_head) {
+    return -1;
   }
-  if (st & STATE_RX_FULL) {
-    return (int)(UART_DATA & 0xFFu);
+  int b = ring[t];
+  ring_tail = (uint8_t)((t + 1u) & RING_MASK);
+  return b;
+}
+
+/* For the app's main loop, when it has nothing else to do: sleep until the next
+ * interrupt unless a byte is already waiting. Interrupts are masked around the
+ * check, so a byte that lands in between still ends the WFI (a pending
+ * interrupt wakes the core with PRIMASK set, and runs once it is cleared).
+ * In an emulator this frees the host CPU that a spinning idle loop would take. */
+void hx_port_idle(void) {
+  __asm volatile("cpsid i" ::: "memory");
+  if (ring_head == ring_tail) {
+    __asm volatile("wfi");
   }
-  return -1;
+  __asm volatile("cpsie i" ::: "memory");
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {

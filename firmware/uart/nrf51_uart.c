@@ -1,5 +1,6 @@
 /*
- * nrf51_uart.c - polled driver for the Nordic nRF51 UART (BBC micro:bit).
+ * nrf51_uart.c - driver for the Nordic nRF51 UART (BBC micro:bit): interrupt-
+ * driven receive into a ring buffer, polled transmit.
  *
  * Register map (nRF51 Series Reference Manual, "UART", as QEMU's
  * hw/char/nrf51_uart.c models it): tasks STARTRX 0x000,
@@ -11,6 +12,15 @@
  * pops one byte and raises RXDRDY again if more are waiting, so RXDRDY must
  * be cleared *before* reading RXD. TXDRDY is raised once a byte written to
  * TXD has gone out.
+ *
+ * Receive: the UART interrupt (RXDRDY, ERROR) moves each byte into a ring
+ * buffer, so bytes that arrive while the firmware is busy (sending an answer)
+ * are kept instead of overrunning the 6-byte FIFO. hx_port_getc() only reads
+ * the ring. Transmit stays polled: it must work with interrupts disabled.
+ * The UART is peripheral ID 2, so its interrupt is IRQ 2 (nRF51 Series
+ * Reference Manual, "Peripheral interface": IRQ number = ID; QEMU's nrf51 SoC
+ * wires it the same way). Every external vector reaches hx_uart_irq_handler
+ * (startup.c); only this line is enabled in the NVIC.
  *
  * HX_UART_BASE and HX_BAUD come from the target table via hx_config.h.
  */
@@ -25,6 +35,7 @@
 #define UART_EV_RXDRDY UART_REG(0x108u)
 #define UART_EV_TXDRDY UART_REG(0x11Cu)
 #define UART_EV_ERROR UART_REG(0x124u)
+#define UART_INTENSET UART_REG(0x304u)
 #define UART_INTENCLR UART_REG(0x308u)
 #define UART_ERRORSRC UART_REG(0x480u)
 #define UART_ENABLE UART_REG(0x500u)
@@ -36,6 +47,11 @@
 #define UART_TXD UART_REG(0x51Cu)
 #define UART_BAUDRATE UART_REG(0x524u)
 #define UART_CONFIG UART_REG(0x56Cu)
+
+#define INT_RXDRDY (1u << 2)
+#define INT_ERROR (1u << 9)
+#define UART_IRQN 2u
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
 
 #define ENABLE_UART 4u
 #define PSEL_DISCONNECTED 0xFFFFFFFFu
@@ -58,9 +74,32 @@ static uint32_t baud_register(uint32_t baud) {
   }
 }
 
+/* ---- receive ring: the interrupt writes head, hx_port_getc() writes tail ---- */
+#define RING_SIZE 128u /* a power of two, at most 256 (uint8_t indices); 16 KB of RAM */
+#define RING_MASK (RING_SIZE - 1u)
+static volatile uint8_t ring[RING_SIZE];
+static volatile uint8_t ring_head, ring_tail;
+
+void hx_uart_irq_handler(void) {
+  if (UART_EV_ERROR) {
+    /* Overrun/framing: clear and keep receiving; the CRC catches the loss. */
+    UART_EV_ERROR = 0;
+    UART_ERRORSRC = 0xFu;
+  }
+  while (UART_EV_RXDRDY) {
+    UART_EV_RXDRDY = 0; /* before RXD: reading RXD raises it again if more wait */
+    uint8_t b = (uint8_t)UART_RXD;
+    uint8_t next = (uint8_t)((ring_head + 1u) & RING_MASK);
+    if (next != ring_tail) { /* full: drop the byte; the CRC catches it */
+      ring[ring_head] = b;
+      ring_head = next;
+    }
+  }
+}
+
 void hx_uart_init(void) {
   UART_ENABLE = 0;
-  UART_INTENCLR = 0xFFFFFFFFu; /* polled */
+  UART_INTENCLR = 0xFFFFFFFFu;
   UART_PSELTXD = MICROBIT_PIN_TX;
   UART_PSELRXD = MICROBIT_PIN_RX;
   UART_PSELRTS = PSEL_DISCONNECTED;
@@ -71,21 +110,34 @@ void hx_uart_init(void) {
   UART_EV_RXDRDY = 0;
   UART_EV_TXDRDY = 0;
   UART_EV_ERROR = 0;
+  ring_head = ring_tail = 0;
+  UART_INTENSET = INT_RXDRDY | INT_ERROR;
+  NVIC_ISER0 = 1u << UART_IRQN;
   UART_STARTRX = 1;
   UART_STARTTX = 1;
 }
 
 int hx_port_getc(void) {
-  if (UART_EV_ERROR) {
-    /* Overrun/framing: clear and keep receiving; the CRC catches the loss. */
-    UART_EV_ERROR = 0;
-    UART_ERRORSRC = 0xFu;
-  }
-  if (!UART_EV_RXDRDY) {
+  uint8_t t = ring_tail;
+  if (t == ring_head) {
     return -1;
   }
-  UART_EV_RXDRDY = 0;
-  return (int)(UART_RXD & 0xFFu);
+  int b = ring[t];
+  ring_tail = (uint8_t)((t + 1u) & RING_MASK);
+  return b;
+}
+
+/* For the app's main loop, when it has nothing else to do: sleep until the next
+ * interrupt unless a byte is already waiting. Interrupts are masked around the
+ * check, so a byte that lands in between still ends the WFI (a pending
+ * interrupt wakes the core with PRIMASK set, and runs once it is cleared).
+ * In an emulator this frees the host CPU that a spinning idle loop would take. */
+void hx_port_idle(void) {
+  __asm volatile("cpsid i" ::: "memory");
+  if (ring_head == ring_tail) {
+    __asm volatile("wfi");
+  }
+  __asm volatile("cpsie i" ::: "memory");
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {
