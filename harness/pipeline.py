@@ -28,8 +28,8 @@ from .lower import check_supported
 from .model import Graph, parse_model
 from .profile import profile_section, tflm_op_counts
 from .references import REFERENCES, RUNTIME_REFERENCES
+from .references.cache import run_reference_cached
 from .references.known_wrong import refusal
-from .references.runner import run_reference
 from .report import console, html, json_report, junit
 from .resume import load_run
 from .targets import check_fits, estimate_footprint, get_target
@@ -287,15 +287,16 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
         with out.step(f"reference {name}") as step:
             r = refusal(name, graph)  # known wrong on this model: not run (known_wrong.py)
             if r is None:
-                r = run_reference(name, graph.path, vectors, per_layer=cfg.per_layer,
-                                  float_model=cfg.float_model)
+                r = run_reference_cached(name, graph.path, vectors, per_layer=cfg.per_layer,
+                                         float_model=cfg.float_model)
             refs[name] = r
             res["references"][name] = {"status": r.status, "reason": r.reason,
                                        "seconds": round(r.seconds, 3),
-                                       "real_valued": r.real_valued}
+                                       "real_valued": r.real_valued, "cached": r.cached}
             if r:
                 np.savez(folder / f"outputs_{name}.npz", *r.outputs)
-                step.done("ok", f"{len(vectors[0])} vectors in {r.seconds:.1f} s")
+                step.done("ok", f"{len(vectors[0])} vectors " + (
+                    "(cached)" if r.cached else f"in {r.seconds:.1f} s"))
             else:
                 step.done(r.status, r.reason)
     # device

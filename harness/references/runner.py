@@ -28,6 +28,7 @@ class ReferenceResult:
     outputs: list[np.ndarray] = field(default_factory=list)  # stacked, vectors first
     tensors: dict[int, np.ndarray] = field(default_factory=dict)  # per layer, stacked
     real_valued: bool = False
+    cached: bool = False  # answered from harness.references.cache
 
     def __bool__(self) -> bool:
         return self.status == "ok"
