@@ -55,7 +55,8 @@ def _pace(src: int, dst: int, rate: float, stop: threading.Event) -> None:
 
     The wire is busy until ``busy_until``. Bytes that were already waiting when it
     became free go out back to back, as a UART sends a full FIFO; bytes that come
-    later start when they come (the idle time is lost, as on a real line).
+    later start when they come (the idle time is lost, as on a real line). A chunk
+    reaches ``dst`` when its last byte would have (as a USB packet does).
     """
     busy_until = seen_empty = time.monotonic()  # seen_empty: src last seen with nothing
     while not stop.is_set():
@@ -74,13 +75,13 @@ def _pace(src: int, dst: int, rate: float, stop: threading.Event) -> None:
         if not data:
             return
         busy_until = max(busy_until, arrived) + len(data) / rate
+        delay = busy_until - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # the chunk is on the wire; the far end has it at the end
         try:
             os.write(dst, data)
         except OSError:
             return
-        delay = busy_until - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
 
 
 def _pump_both(a: int, b: int, rate: float, stop: threading.Event) -> None:
