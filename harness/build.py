@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -55,6 +56,23 @@ def _footprint(size_txt: str) -> tuple[int, int]:
     return flash, ram
 
 
+def _make(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run make in its own process group; on any exit (Ctrl-C too) that group is
+    killed, so no compiler outlives the harness."""
+    with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def build(project: FirmwareProject, cache_dir: Path | None = None) -> BuildResult:
     """Build `project` unless an identical one was built before; return the ELF."""
     cc = require_tool("arm-none-eabi-gcc", APT_HINT)
@@ -69,7 +87,7 @@ def build(project: FirmwareProject, cache_dir: Path | None = None) -> BuildResul
         shutil.rmtree(tmp, ignore_errors=True)
         project.write(tmp)
         jobs = str(os.cpu_count() or 2)
-        proc = subprocess.run(["make", "-j", jobs], cwd=tmp, capture_output=True, text=True)
+        proc = _make(["make", "-j", jobs], tmp)
         (tmp / "build.log").write_text(proc.stdout + proc.stderr)
         if proc.returncode != 0:
             lines = proc.stderr.splitlines()

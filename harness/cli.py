@@ -7,6 +7,7 @@ traceback goes to a log file, never to the terminal.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import tempfile
 import traceback
@@ -128,13 +129,22 @@ def run_with_exit_code(opts: dict) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; partial results are in the run folder", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except OSError as exc:  # before the run folder exists (pipeline handles it after)
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            return _internal(exc)
+        print(f"error: no space left writing {exc.filename or 'a file'} ({exc.strerror})",
+              file=sys.stderr)
+        return int(ExitCode.DISK_FULL)
     except Exception as exc:  # a bug: keep the traceback, show one line
-        log = Path(tempfile.gettempdir()) / "harness-crash.log"
-        log.write_text(traceback.format_exc())
-        print(
-            f"error: internal error {type(exc).__name__}: {exc} (traceback: {log})", file=sys.stderr
-        )
-        return int(ExitCode.INTERNAL)
+        return _internal(exc)
+
+
+def _internal(exc: BaseException) -> int:
+    log = Path(tempfile.gettempdir()) / "harness-crash.log"
+    log.write_text(traceback.format_exc())
+    print(f"error: internal error {type(exc).__name__}: {exc} (traceback: {log})",
+          file=sys.stderr)
+    return int(ExitCode.INTERNAL)
 
 
 def main(argv: list[str] | None = None) -> int:

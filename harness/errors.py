@@ -20,6 +20,8 @@ class ExitCode(IntEnum):
     MISSING_TOOL = 5  # a required program (compiler, emulator) is not installed
     INTERNAL = 6  # a bug in the harness: message points at the log
     UNCHECKED = 7  # the device ran, but no enforced reference could run the model
+    PORT_UNAVAILABLE = 8  # --port names no serial port, or another process holds it
+    DISK_FULL = 9  # the run folder's disk is full; what was measured is kept
     MODEL_NOT_FOUND = 10  # --model names no file
     NOT_A_MODEL = 11  # the file is not a (valid) .tflite flatbuffer
     UNSUPPORTED_OP = 12  # the model uses an op the runtime lacks
@@ -89,3 +91,15 @@ class ProtocolError(DeviceError):
 
 class MissingTool(HarnessError):
     code = ExitCode.MISSING_TOOL
+
+
+class PortUnavailable(HarnessError):
+    """The serial port does not exist, cannot be opened, or another process holds it."""
+
+    code = ExitCode.PORT_UNAVAILABLE
+
+
+class DiskFull(HarnessError):
+    """Writing into the run folder failed for lack of space (ENOSPC, EDQUOT, EFBIG)."""
+
+    code = ExitCode.DISK_FULL

@@ -28,6 +28,7 @@ from .lower_base import (
     tdesc,
 )
 from .model import Graph, Op, Tensor
+from .model_check import check_lowerable
 
 Lowering = Callable[[Graph, Op, LoweredOp], None]
 
@@ -257,6 +258,7 @@ def check_supported(graph: Graph) -> None:
             f"{graph.path.name} uses op(s) the builtin runtime lacks: {', '.join(missing)}",
             hint=f"supported: {', '.join(sorted(LOWERINGS))}",
         )
+    check_lowerable(graph)  # constant weights, fused activations (harness/model_check.py)
     lacks = lacking(graph, {name: DTYPES.get(name, frozenset({"int8"})) for name in LOWERINGS})
     if lacks:
         op, dtype = lacks[0]

@@ -6,6 +6,7 @@ results.json, also when a stage fails half-way.
 
 from __future__ import annotations
 
+import errno
 import shutil
 import time
 from dataclasses import dataclass, field, replace
@@ -18,10 +19,12 @@ from . import __version__
 from .analysis import analyse
 from .arena import plan_arena
 from .backends import Backend, BoardBackend, QemuBackend, RenodeBackend
+from .backends.board import check_port
+from .backends.qemu import QEMU
 from .backends.renode import INSTALL_HINT as RENODE_HINT
 from .build import build, require_tool
 from .device import run_vectors
-from .errors import BadInput, HarnessError
+from .errors import BadInput, DiskFull, HarnessError
 from .firmware import ROOT, SEMIHOST_FILE, FirmwareProject, generate_builtin
 from .link import Link
 from .lower import check_supported
@@ -95,6 +98,10 @@ def _validate(cfg: RunConfig) -> None:
         raise BadInput("--emulator renode and --port exclude each other")
     if cfg.emulator == "renode":  # fail before any work, not after the references
         require_tool("renode", hint=RENODE_HINT)
+    if cfg.port:
+        check_port(cfg.port)  # missing or held by another process: exit 8, before any work
+    elif cfg.emulator == "qemu":
+        require_tool(QEMU, hint="apt-get install qemu-system-arm")
     if cfg.flash and not cfg.port:
         raise BadInput("--flash needs --port (the board's serial port)")
     if cfg.float_model is not None and not Path(cfg.float_model).exists():
@@ -162,12 +169,35 @@ def run(cfg: RunConfig) -> dict:
         res["verdict"] = {"status": "INTERRUPTED", "reason": "interrupted (Ctrl-C)",
                           "exit_code": 130}
         raise
+    except OSError as exc:
+        if exc.errno not in DISK_FULL_ERRNOS:
+            raise
+        err = disk_full(exc, folder)
+        res["verdict"] = {"status": "ERROR", "reason": err.one_line(), "exit_code": int(err.code)}
+        raise err from None
     finally:
         res["timings"]["total_s"] = round(time.monotonic() - t0, 3)
-        json_report.write(folder, res)
-        _derived_reports(folder, res, out)
+        try:
+            json_report.write(folder, res)
+        except OSError as exc:  # a full disk: device_outputs.jsonl still holds the vectors
+            out.line(f"  [yellow]could not write results.json[/]: {exc.strerror}")
+        else:
+            _derived_reports(folder, res, out)
         out.summary(res)
     return res
+
+
+DISK_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def disk_full(exc: OSError, folder: Path) -> DiskFull:
+    """The one-line error for a write that found no space, saying what is kept."""
+    what = Path(exc.filename).name if exc.filename else "a file"
+    kept = [n for n in ("device_outputs.jsonl", "results.json", "vectors.npz")
+            if (folder / n).exists()]
+    return DiskFull(f"no space left writing {what} in {folder} ({exc.strerror or exc})",
+                    hint=f"kept: {', '.join(kept) or 'nothing'}; free space, then "
+                         f"--resume {folder}")
 
 
 def counter_section(kind: str, counts: list[int], backend, target) -> dict:

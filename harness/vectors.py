@@ -47,6 +47,13 @@ def random_vectors(graph: Graph, count: int, seed: int) -> list[np.ndarray]:
 
 def _quantize(data: np.ndarray, t: Tensor) -> np.ndarray:
     dt = np.dtype(t.dtype)
+    if data.dtype.kind not in "biuf":
+        raise BadInput(f"input data for {t.name!r} is {data.dtype}, not numbers",
+                       hint=f"give {t.dtype} or float data")
+    if data.size == 0:
+        raise BadInput(f"input data for {t.name!r} holds no values (shape {data.shape})")
+    if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+        raise BadInput(f"input data for {t.name!r} holds NaN or infinite values")
     if data.dtype.kind == "f" and dt.kind in "iu":
         if not t.quantized:
             raise BadInput(f"input {t.name!r} is {t.dtype} without quantization; give integers")

@@ -7,11 +7,14 @@ semihosting (a semihosting call without a debugger faults).
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
 import subprocess
 from pathlib import Path
 
 from ..build import require_tool
-from ..errors import BadInput, DeviceError
+from ..errors import BadInput, DeviceError, PortUnavailable
 from ..targets import Target
 from .base import Backend
 
@@ -23,6 +26,34 @@ FLASH_TOOLS = {
     "st-flash": (["st-flash", "--reset", "write", "{bin}", "{flash_origin}"],
                  "apt-get install stlink-tools"),
 }
+
+
+def check_port(port: str) -> None:
+    """A local serial port (not a URL) exists, opens, and no other process holds it.
+
+    "Holds" is an exclusive lock (pyserial's ``exclusive=True``, flock) or the
+    kernel's TIOCEXCL (EBUSY on open). Raises PortUnavailable naming the port.
+    """
+    if "://" in port:
+        return  # socket://, rfc2217://, loop://: the link reports its own failures
+    if not os.path.exists(port):
+        raise PortUnavailable(f"serial port {port} does not exist",
+                              hint="is the board plugged in? ls /dev/ttyACM* /dev/ttyUSB*")
+    try:
+        fd = os.open(port, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.EBUSY:
+            raise PortUnavailable(f"serial port {port} is busy: another process holds it "
+                                  "open exclusively") from None
+        raise PortUnavailable(f"cannot open serial port {port}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        raise PortUnavailable(f"serial port {port} is busy: another process holds it open "
+                              "exclusively", hint="close the other program (a terminal, "
+                              "another harness run)") from None
+    finally:
+        os.close(fd)  # closing drops our probe lock
 
 
 class BoardBackend(Backend):
