@@ -122,6 +122,8 @@ typedef struct {
 
 /* Non-blocking: the next received byte 0..255, or -1 if none is waiting. */
 extern int hx_port_getc(void);
+/* Sleep until the next interrupt unless a byte is already waiting. */
+extern void hx_port_idle(void);
 /* Blocking: send all `len` bytes. */
 extern void hx_port_write(const uint8_t *data, uint32_t len);
 /* Called by hx_proto_poll() for each valid, non-duplicate request. It should

@@ -188,5 +188,8 @@ int main(void) {
   }
   for (;;) {
     hx_proto_poll();
+    /* Sleep until a byte (or SysTick) arrives: on a board this saves power, in
+     * an emulator it leaves the host CPU to the emulated UART. */
+    hx_port_idle();
   }
 }
