@@ -238,11 +238,26 @@ def test_html_has_every_section_and_plot(tmp_path: Path) -> None:
     ids = sorted(i["id"] for i in page.imgs)
     assert ids == sorted(["plot-hist-0", "plot-hist-1", "plot-scatter-0", "plot-scatter-1",
                           "plot-layers", "plot-attribution"])
+    texts = {}
     for img in page.imgs:
         assert img["alt"], img["id"]
         head, data = img["src"].split(",", 1)
-        assert head == "data:image/png;base64"
-        assert base64.b64decode(data).startswith(PNG_MAGIC)
+        assert head == "data:image/svg+xml;base64"
+        svg = ET.fromstring(base64.b64decode(data))  # well-formed, sized SVG
+        assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+        assert (svg.get("width"), svg.get("height")) == (img["width"], img["height"])
+        assert int(img["width"]) > 0 and int(img["height"]) > 0
+        texts[img["id"]] = " ".join(t.strip() for t in svg.itertext())
+    for plot_id, words in {"plot-hist-0": ("Δ per element, device − litert-ref", "elements",
+                                           "Δ = device − litert-ref (LSB)"),
+                           "plot-scatter-0": ("y = x", "40 elements", "litert-ref (real)"),
+                           "plot-layers": ("max |Δ| (LSB)", "5 FULLY_CONNECTED",
+                                           "first divergence: op 5 FULLY_CONNECTED",
+                                           "device vs litert-ref"),
+                           "plot-attribution": ("max |Δ| (LSB)", "2 LSB — double vs single "
+                                                "rounding", "quantization")}.items():
+        for word in words:  # titles, axis labels, legends and annotations are drawn
+            assert word in texts[plot_id], (plot_id, word, texts[plot_id])
     assert not page.links and all("src" not in s for s in page.scripts)
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
     assert len(html) < 400_000

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import HarnessError
-from ..int8ops import Int8Interpreter, unsupported
 from ..model import parse_model
 from .base import Reference, ReferenceUnavailable
 
@@ -26,6 +25,8 @@ class NumpyInt8(Reference):
     requant = "reference"
 
     def load(self, model_path: Path, *, per_layer: bool = False) -> None:
+        from ..int8ops import Int8Interpreter, unsupported  # in the worker process only
+
         try:
             graph = parse_model(model_path)
         except HarnessError as exc:

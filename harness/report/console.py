@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console as RichConsole
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 _STYLE = {"PASS": "bold green", "DRIFT": "bold red", "ERROR": "bold red",
           "UNCHECKED": "bold yellow", "INTERRUPTED": "bold yellow", "INCOMPLETE": "bold yellow"}
@@ -23,9 +26,11 @@ class Step:
         """A callback that advances a progress bar (shown on terminals only)."""
         if self.console.quiet or not self.console.rich.is_terminal:
             return lambda done: None
-        self._progress = Progress(TextColumn(f"  {self.name}"), BarColumn(),
-                                  MofNCompleteColumn(), TimeElapsedColumn(),
-                                  console=self.console.rich, transient=True)
+        from rich import progress as rp  # only terminals show bars: not imported otherwise
+
+        self._progress = rp.Progress(rp.TextColumn(f"  {self.name}"), rp.BarColumn(),
+                                     rp.MofNCompleteColumn(), rp.TimeElapsedColumn(),
+                                     console=self.console.rich, transient=True)
         task = self._progress.add_task(self.name, total=total)
         self._progress.start()
         return lambda done: self._progress.update(task, completed=done)

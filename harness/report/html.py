@@ -1,30 +1,26 @@
 """report.html from results.json: one self-contained page for a firmware engineer.
 
-Rendered with jinja2 (templates/report/report.html.j2, autoescaped); plots are matplotlib
-PNGs (Agg canvas) inlined as base64 data URIs. A section results.json lacks, or that cannot
-be rendered, becomes a short "not available: why" line instead of an error.
+Rendered with jinja2 (templates/report/report.html.j2, autoescaped); plots are SVG
+documents drawn by harness/report/svg.py, inlined as base64 data URIs in <img> tags. A
+section results.json lacks, or that cannot be rendered, becomes a short "not available:
+why" line instead of an error.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+
+from .svg import Svg, attribution_svg, histogram_svg, layers_svg, scatter_svg
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "report/report.html.j2"
-FIGSIZE, DPI = (6.0, 3.0), 80
 VERDICT_COLOURS = {"PASS": "#1a7f37", "DRIFT": "#cf222e", "ERROR": "#cf222e",
                    "UNCHECKED": "#9a6700", "INTERRUPTED": "#6e7781", "INCOMPLETE": "#6e7781"}
-MAX_OP_LABELS = 30  # more ops than this: numeric x ticks only
 
 
 def fmt(value: Any, digits: int = 4) -> str:
@@ -55,131 +51,15 @@ def _pairs(d: Any) -> list[tuple[str, str]]:
     return [(str(k), fmt(v)) for k, v in d.items()] if isinstance(d, dict) else []
 
 
-def _figure(height: float = FIGSIZE[1], width: float = FIGSIZE[0]) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    return fig, fig.add_subplot()
-
-
-def _data_uri(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _plot(plot_id: str, title: str, alt: Callable[[], str], draw: Callable[[], Figure]) -> dict:
+def _plot(plot_id: str, title: str, alt: Callable[[], str], draw: Callable[[], Svg]) -> dict:
     """Run one plot; a failure becomes a 'not available' entry, never an exception."""
     try:
-        return {"id": plot_id, "title": title, "alt": alt(), "src": _data_uri(draw())}
+        fig = draw()
+        return {"id": plot_id, "title": title, "alt": alt(), "src": fig.data_uri(),
+                "width": fig.width, "height": fig.height}
     except Exception as exc:  # noqa: BLE001 - a broken plot must not sink the report
         return {"id": plot_id, "title": title, "alt": title,
                 "na": f"could not draw this plot ({type(exc).__name__}: {exc})"}
-
-
-def histogram_figure(c: dict) -> Figure:
-    """Bar chart of the a-b deltas in LSB, tolerance band shaded."""
-    hist = sorted((int(k), int(v)) for k, v in c["histogram"].items())
-    xs, ys = [d for d, _ in hist], [n for _, n in hist]
-    fig, ax = _figure()
-    colours = ["#1a7f37" if d == 0 else "#cf222e" for d in xs]
-    ax.bar(xs, ys, width=0.8, color=colours)
-    tol = c.get("tolerance_lsb")
-    if isinstance(tol, int) and tol > 0:
-        ax.axvspan(-tol - 0.5, tol + 0.5, color="#1a7f37", alpha=0.12,
-                   label=f"±{tol} {c.get('unit', 'LSB')}")
-        ax.legend(loc="upper right", fontsize=8)
-    lo, hi = min(xs + [0]), max(xs + [0])
-    ax.set_xlim(min(lo, -3) - 0.6, max(hi, 3) + 0.6)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    if ys and max(ys) > 50 * max(min(ys), 1):
-        ax.set_yscale("log")  # an all-but-exact run: the 0 bar would hide the rest
-    ax.set_xlabel(f"Δ = {c.get('a')} − {c.get('b')} ({c.get('unit', 'LSB')})")
-    ax.set_ylabel("elements")
-    ax.set_title(f"Δ per element, {c.get('a')} − {c.get('b')}", fontsize=9)
-    ax.grid(axis="y", alpha=0.3)
-    return fig
-
-
-def scatter_figure(c: dict) -> Figure:
-    """a against b in real units, with the y = x line."""
-    xs, ys = list(map(float, c["scatter"]["b"])), list(map(float, c["scatter"]["a"]))
-    fig, ax = _figure()
-    lo, hi = min(xs + ys), max(xs + ys)
-    ax.plot([lo, hi], [lo, hi], color="#6e7781", lw=1, ls="--", label="y = x", zorder=1)
-    ax.scatter(xs, ys, s=14, alpha=0.6, color="#0969da", linewidths=0, zorder=2,
-               label=f"{len(xs)} elements")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_xlabel(f"{c.get('b')} (real)")
-    ax.set_ylabel(f"{c.get('a')} (real)")
-    ax.set_title(f"{c.get('a')} against {c.get('b')} (real values)", fontsize=9)
-    ax.grid(alpha=0.3)
-    return fig
-
-
-def layers_figure(per_layer: dict) -> Figure:
-    """Max |Δ| per op, one line per pair (device pairs solid), first divergences marked."""
-    names = {int(o["index"]): str(o.get("name", "?")) for o in per_layer.get("ops") or []}
-    pairs = per_layer["pairs"]
-    height = (3.6 if len(names) <= MAX_OP_LABELS else FIGSIZE[1]) + 0.2 * math.ceil(len(pairs) / 4)
-    fig, ax = _figure(height, width=8.0)
-    top, divs = 1, {}
-    for pair in pairs:
-        layers = sorted(pair.get("layers") or [], key=lambda layer: layer["op"])
-        xs = [int(layer["op"]) for layer in layers]
-        ys = [layer.get("max_abs_lsb") or 0 for layer in layers]
-        top = max([top, *ys])
-        dev = "device" in (pair.get("a"), pair.get("b"))
-        line, = ax.plot(xs, ys, marker="o", ms=4 if dev else 3, lw=1.6 if dev else 1,
-                        ls="-" if dev else ":", label=f"{pair.get('a')} vs {pair.get('b')}")
-        div = pair.get("first_divergence")
-        if isinstance(div, dict) and div.get("op") is not None:
-            ax.plot([int(div["op"])], [div.get("max_abs_lsb") or 0], marker="o", ms=10,
-                    mfc="none", mec=line.get_color(), mew=1.5)
-            divs.setdefault(int(div["op"]), [str(div.get("name", "")), 0])[1] += 1
-    right = max([*names, *divs, 1])
-    for k, (x, (name, n)) in enumerate(sorted(divs.items())):
-        ax.axvline(x, color="#cf222e", ls="--", lw=1, alpha=0.5)
-        ax.annotate(f"first divergence: op {x} {name}" + (f" ({n} pairs)" if n > 1 else ""),
-                    (x, top * (1.2 - 0.12 * k)), fontsize=8, color="#cf222e",
-                    xytext=(-5 if x > right / 2 else 5, 0), textcoords="offset points",
-                    ha="right" if x > right / 2 else "left", va="center")
-    if names and len(names) <= MAX_OP_LABELS:
-        idx = sorted(names)
-        ax.set_xticks(idx, [f"{i} {names[i]}" for i in idx], rotation=30, ha="right",
-                      rotation_mode="anchor", fontsize=7)
-    else:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("op index")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylim(-0.2, top * 1.3 + 0.3)
-    ax.set_ylabel("max |Δ| (LSB)")
-    fig.legend(loc="outside upper center", ncols=min(4, max(1, len(pairs))), fontsize=7,
-               frameon=False)
-    ax.grid(alpha=0.3)
-    return fig
-
-
-def attribution_figure(attribution: dict) -> Figure:
-    """The attribution parts as horizontal bars of max |Δ| LSB, labelled with the cause."""
-    parts = attribution["parts"]
-    fig, ax = _figure(max(1.6, 0.55 * len(parts) + 0.9), width=7.0)
-    ys = list(range(len(parts)))[::-1]
-    vals = [p.get("max_abs_lsb") for p in parts]
-    widths = [v if isinstance(v, int | float) else 0 for v in vals]
-    colours = ["#afb8c1" if v is None else "#1a7f37" if v == 0 else "#cf222e" for v in vals]
-    ax.barh(ys, widths, color=colours, height=0.6)
-    top = max(widths + [1])
-    for y, p, v, w in zip(ys, parts, vals, widths, strict=True):
-        cause = (p.get("cause") or {}).get("id") if isinstance(p.get("cause"), dict) else None
-        text = ("n/a" if v is None else f"{v} LSB") + (f" — {cause}" if cause else "")
-        ax.text(w + top * 0.02, y, text, va="center", fontsize=8)
-    ax.set_yticks(ys, [f"{p.get('part')}\n{p.get('from')} → {p.get('to')}" for p in parts],
-                  fontsize=7)
-    ax.set_xlim(0, top * 1.9)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("max |Δ| (LSB)")
-    ax.grid(axis="x", alpha=0.3)
-    return fig
 
 
 def na(why: str) -> dict:
@@ -299,13 +179,13 @@ def _comparisons(r: dict) -> dict:
         plots = []
         if c.get("a") == "device" and isinstance(c.get("histogram"), dict) and c["histogram"]:
             plots.append(_plot(f"plot-hist-{n}", "Δ histogram", lambda c=c: _hist_alt(c),
-                               lambda c=c: histogram_figure(c)))
+                               lambda c=c: histogram_svg(c)))
         sc = c.get("scatter")
         if isinstance(sc, dict) and sc.get("a") and sc.get("b"):
             alt = (f"Scatter of {c.get('a')} against {c.get('b')} for {c.get('output')} "
                    f"({len(sc['a'])} points) with the y = x line")
             plots.append(_plot(f"plot-scatter-{n}", "scatter", lambda alt=alt: alt,
-                               lambda c=c: scatter_figure(c)))
+                               lambda c=c: scatter_svg(c)))
         if plots:
             groups.append({"title": f"#{n} {c.get('a')} vs {c.get('b')} [{c.get('output')}]",
                            "plots": plots})
@@ -334,7 +214,7 @@ def _per_layer(r: dict) -> dict:
         f"(max |Δ| {fmt(d.get('max_abs_lsb'))} LSB)" if isinstance(d, dict) else "no divergence")
         for p in pairs for d in [p.get("first_divergence")]]
     alt = "Per-layer max |Δ| in LSB, one line per pair; " + "; ".join(divs)
-    plot = _plot("plot-layers", "max |Δ| per layer", lambda: alt, lambda: layers_figure(pl))
+    plot = _plot("plot-layers", "max |Δ| per layer", lambda: alt, lambda: layers_svg(pl))
     return {"header": header, "rows": rows, "divergences": divs, "plot": plot}
 
 
@@ -358,7 +238,7 @@ def _attribution(r: dict) -> dict:
                         f"{p['cause']}" for p in parts)
         plot = _plot("plot-attribution", "attribution",
                      lambda: "Drift attribution, max |Δ| per part: " + alt,
-                     lambda: attribution_figure(at))
+                     lambda: attribution_svg(at))
     chain = [{"stage": s.get("stage"), "status": str(s.get("status", "?"))}
              for s in at.get("chain") or []]
     return {"chain": chain, "parts": parts, "plot": plot, "summary": at.get("summary") or ""}
