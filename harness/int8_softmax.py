@@ -21,6 +21,7 @@ Both fill ``trace`` (if given) with their intermediates.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -96,6 +97,15 @@ def reciprocal(x: np.ndarray, integer_bits: int) -> tuple[np.ndarray, np.ndarray
     return one_over_one_plus_x(shifted), bits_over_unit
 
 
+@functools.lru_cache(maxsize=64)
+def _exp_table(mult: int, left_shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """The scaled difference and its exp for every int8 difference -255..0, computed
+    with the same fixed-point stages as the direct path (so lookups are bit-exact)."""
+    diff = np.arange(-255, 1, dtype=np.int64)
+    scaled = srdhm(wrap32(diff << left_shift), mult)
+    return scaled, exp_on_negative_values(scaled)
+
+
 def softmax_fixed_point(x: np.ndarray, beta: float, input_scale: float,
                         trace: dict | None = None, out_dtype: str = "int8") -> np.ndarray:
     """LiteRT's reference int8 softmax of ``x`` along the last axis: int8 output
@@ -106,8 +116,12 @@ def softmax_fixed_point(x: np.ndarray, beta: float, input_scale: float,
     row_max = v.max(axis=-1, keepdims=True)
     diff = v - row_max
     valid = diff >= diff_min
-    scaled = srdhm(wrap32(diff << left_shift), mult)  # Q5.26
-    exp = exp_on_negative_values(scaled)  # Q0.31
+    if x.dtype == np.int8:  # diff is one of 256 values: look the stages up
+        scaled_t, exp_t = _exp_table(mult, left_shift)
+        scaled, exp = scaled_t[diff + 255], exp_t[diff + 255]
+    else:
+        scaled = srdhm(wrap32(diff << left_shift), mult)  # Q5.26
+        exp = exp_on_negative_values(scaled)  # Q0.31
     sum_q1219 = wrap32(np.where(valid, div_pot(exp, ACCUM_INT_BITS), 0).sum(axis=-1,
                                                                             keepdims=True))
     recip, bits_over_unit = reciprocal(sum_q1219, ACCUM_INT_BITS)
