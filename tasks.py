@@ -155,6 +155,29 @@ def coverage(c: Context) -> None:
     print(coverage_table(), end="")
 
 
+@task(help={"out": "file to write (default BENCHMARKS.md)",
+            "quick": "fewer repeats and vectors (a smoke run)",
+            "tflm_dir": "TFLM tree for the tflm figures (default $TFLM_DIR)",
+            "tflm_cold": "also time a cold TFLM library build (minutes)"})
+def bench(c: Context, out: str = "BENCHMARKS.md", quick: bool = False, tflm_dir: str = "",
+          tflm_cold: bool = False) -> None:
+    """Measure the speed goals (emulated throughput, link, builds, references, runtimes)."""
+    import os
+    from pathlib import Path
+
+    from harness.bench.run import run_bench
+    from harness.errors import HarnessError
+
+    tree = tflm_dir or os.environ.get("TFLM_DIR") or (c.config.get("harness") or {}).get(
+        "tflm_dir")
+    try:
+        run_bench(Path(out), tflm_dir=Path(tree) if tree else None, tflm_cold=tflm_cold,
+                  quick=quick)
+    except HarnessError as exc:
+        raise Exit(f"error: {exc.one_line()}", code=int(exc.code)) from None
+    print(f"bench: wrote {out}")
+
+
 # ---- tflm: the user's TensorFlow Lite Micro tree ------------------------------
 
 TFLM_REPO = "https://github.com/tensorflow/tflite-micro"

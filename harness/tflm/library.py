@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import os
 import re
 import shutil
@@ -197,5 +198,8 @@ def build_library(tree: TflmTree, cpu_flags: tuple[str, ...], *, jobs: int | Non
         raise BuildFailed(f"libtflm.a failed to build ({done}/{len(sources)} files compiled): "
                           f"{' | '.join(tail)[:400]}", hint=f"full log: {log}")
     shutil.rmtree(work / "obj", ignore_errors=True)  # the archive holds them
-    return TflmLibrary(archive, includes, tuple(cxx), key, False, time.monotonic() - t0,
-                       len(sources))
+    seconds = time.monotonic() - t0
+    (work / "build.json").write_text(json.dumps({
+        "seconds": round(seconds, 1), "objects": len(sources), "jobs": jobs,
+        "built": time.strftime("%Y-%m-%d %H:%M:%S"), "cpu_flags": list(cpu_flags)}))
+    return TflmLibrary(archive, includes, tuple(cxx), key, False, seconds, len(sources))

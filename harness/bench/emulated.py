@@ -1,0 +1,57 @@
+"""(a) Emulated throughput: wall time per vector against the emulated inference time.
+
+Board-independent figure of the run stage: the firmware with the semihosting
+input path in QEMU; for each vector LOAD_INPUT, INVOKE, READ_OUTPUT. The ratio
+is wall time per vector over the INVOKE's own wall time, per vector, so both
+come from the same run.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from ..backends import QemuBackend
+from ..build import build
+from ..device import write_inputs_file
+from ..firmware import SEMIHOST_FILE, generate_builtin
+from ..link import Link
+from ..model import parse_model
+from ..targets import get_target
+from ..vectors import random_vectors
+from .stats import Figure
+
+
+def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4") -> list[Figure]:
+    """Ratio wall/vector over emulated inference, and both times, for one model."""
+    tgt = get_target(target)
+    graph = parse_model(model)
+    built = build(generate_builtin(graph, tgt, semihosting=True))
+    vecs = random_vectors(graph, vectors, seed=0)
+    per_vector, per_invoke = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        offsets = write_inputs_file(folder / SEMIHOST_FILE, vecs)
+        with QemuBackend(tgt, built.elf, folder) as url, Link.open(url) as link:
+            link.wait_for_device(20)
+            for k in range(vectors):
+                t0 = time.monotonic()
+                for i in range(len(vecs)):
+                    link.load_input(i, offsets[k][i])
+                t1 = time.monotonic()
+                link.invoke()
+                t2 = time.monotonic()
+                for i, t in enumerate(graph.output_tensors()):
+                    link.read_output(i, t.nbytes)
+                per_vector.append(time.monotonic() - t0)
+                per_invoke.append(t2 - t1)
+    cmd = f"invoke bench (model {model.name}, {vectors} vectors, {target})"
+    return [
+        Figure(f"(a) {graph.name}: wall per vector / emulated inference",
+               [v / i for v, i in zip(per_vector, per_invoke, strict=True)], "", "<= 1.2", cmd),
+        Figure(f"(a) {graph.name}: wall per vector", [1e3 * v for v in per_vector], "ms",
+               command=cmd),
+        Figure(f"(a) {graph.name}: emulated inference (INVOKE)", [1e3 * i for i in per_invoke],
+               "ms", command=cmd),
+    ]

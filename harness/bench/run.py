@@ -1,0 +1,92 @@
+"""Run every benchmark and write BENCHMARKS.md (machine, date, command per figure)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..firmware import ROOT
+from .stats import Figure, table
+
+SHARED = ROOT.parent / "shared" / "models"
+EXAMPLE = ROOT / "examples" / "example_cnn_int8.tflite"
+
+
+def _tool_version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return "not installed"
+    return out.splitlines()[0] if out else "?"
+
+
+def machine() -> str:
+    """One line about where the figures were measured."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{platform.node()}: {os.cpu_count()} cores, {platform.machine()}, Python "
+            f"{platform.python_version()}, {_tool_version(['qemu-system-arm', '--version'])}, "
+            f"{_tool_version(['arm-none-eabi-gcc', '--version'])}; load average {load:.1f} "
+            "at the start")
+
+
+def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = False,
+              quick: bool = False, log: Callable[[str], None] = print) -> list[Figure]:
+    """All figures (a)-(e); writes them to `out` as markdown and returns them."""
+    from .builds import cold_builds, tflm_builds, warm_overhead
+    from .emulated import emulated_throughput
+    from .link import link_efficiency
+    from .references import reference_speed
+
+    person = SHARED / "person_detect.tflite"
+    models = [EXAMPLE] + ([person] if person.exists() else [])
+    reps = 2 if quick else 3
+    header = [f"# Benchmarks\n\nWritten by `invoke bench` on {time.strftime('%Y-%m-%d %H:%M')}"
+              f" ({machine()}).\nEvery figure is the median of several runs, with min and max; "
+              "a ratio is taken within one run.\n"]
+    figures: list[Figure] = []
+    sections: list[str] = []
+
+    def section(title: str, figs: list[Figure], extra: str = "") -> None:
+        figures.extend(figs)
+        cmds = sorted({f.command for f in figs if f.command})
+        sections.append(f"## {title}\n\n{table(figs)}\n\nCommand: " + "; ".join(
+            f"`{c}`" for c in cmds) + (f"\n\n{extra}" if extra else "") + "\n")
+        log(f"bench: {title} done")
+
+    section("(a) Emulated throughput (stm32f4, QEMU -icount)",
+            [f for m in models for f in emulated_throughput(m, 5 if quick else 10)])
+    section("(b) Serial-link efficiency (payload bytes/s over baud/10)",
+            [f for baud in (115200, 921600) for f in link_efficiency(baud, reps)])
+    section("(c) Build times", [cold_builds(reps), *warm_overhead(reps),
+                                *tflm_builds(tflm_dir, tflm_cold)])
+    ref_models = [m for m in (person, SHARED / "micro_speech_quantized.tflite", EXAMPLE)
+                  if m.exists()]
+    section("(d) Host reference speed", [f for m in ref_models[:2]
+                                         for f in reference_speed(m, reps)],
+            "LiteRT cannot load person_detect (per-channel quantization on axis 3), so the "
+            "numpy-int8 / litert-ref ratio comes from the next model.")
+    if tflm_dir is not None:
+        from ..runtimes import compare_runtimes
+        from ..runtimes import table as runtime_table
+
+        rows = [compare_runtimes(m, 3, tflm_dir, "stm32f4") for m in
+                (SHARED / "micro_speech_quantized.tflite", person) if m.exists()]
+        sections.append("## (e) builtin against tflm (stm32f4, QEMU -icount)\n\n"
+                        + runtime_table(rows, "stm32f4") + "\n\nInstructions per inference "
+                        "under QEMU -icount (not cycles); arena: builtin's planned arena, "
+                        "tflm's arena_used_bytes from the device; flash: text + data.\n"
+                        "Command: `invoke bench` (harness/runtimes.py; also "
+                        "`scripts/bench_runtimes.py`)\n")
+    else:
+        sections.append("## (e) builtin against tflm\n\nNot measured: no TFLM tree configured "
+                        "(set TFLM_DIR).\n")
+    met = [f for f in figures if f.met() is not None]
+    summary = ("## Goals\n\n" + "\n".join(
+        f"- {f.name}: {f.median:.3f} {f.unit} (goal {f.goal}): "
+        f"{'met' if f.met() else 'MISSED'}" for f in met) + "\n")
+    out.write_text("\n".join(header + [summary] + sections))
+    return figures
