@@ -77,7 +77,7 @@ def static_sources(target: Target, kernels: bool = True) -> dict[str, bytes]:
     driver, the protocol and (for the builtin runtime) the kernels."""
     picks = ["shell/startup.c", "shell/app.c", "shell/hx_model.h", "shell/semihost.c",
              "shell/counter_systick.c", f"uart/{target.uart}.c",
-             "proto/hx_proto.c", "proto/hx_proto.h"]
+             "uart/hx_uart_ring.c", "uart/hx_uart_ring.h", "proto/hx_proto.c", "proto/hx_proto.h"]
     if kernels:
         picks += [str(p.relative_to(FIRMWARE_DIR))
                   for p in sorted((FIRMWARE_DIR / "kernels").glob("*")) if p.suffix in (".c", ".h")]

@@ -45,6 +45,7 @@ class Target:
     openocd_config: str | None = None  # for --flash openocd on a real board
     stack_bytes: int = 8 * 1024  # what the linker script keeps free for the stack
     max_payload: int = 1024  # protocol frame payload; smaller on RAM-poor targets
+    uart_ring_bytes: int = 256  # UART receive ring (hx_uart_ring.c): a power of two <= 256
 
     @property
     def where(self) -> str:
@@ -99,6 +100,7 @@ TARGETS: dict[str, Target] = {
         # 16 KB of RAM: smaller frames and stack leave room for a 12 KB arena.
         stack_bytes=2 * 1024,
         max_payload=256,
+        uart_ring_bytes=128,
         soc="nRF51822-QFAA",
     ),
     "cortex-m3": Target(

@@ -93,6 +93,9 @@ def test_table_entry_has_what_the_generator_needs(name: str) -> None:
     assert f"#define HX_UART_BASE 0x{t.uart_base:08X}u" in config
     assert f"#define HX_CLOCK_HZ {t.clock_hz}u" in config
     assert f"src/uart/{t.uart}.c" in project.files
+    assert {"src/uart/hx_uart_ring.c", "src/uart/hx_uart_ring.h"} <= project.files.keys()
+    assert "src/uart/hx_uart_ring.c" in project.files["Makefile"].decode()
+    assert f"#define HX_UART_RING_SIZE {t.uart_ring_bytes}u" in config
     link = project.files["link.ld"].decode()
     assert f"ORIGIN = 0x{t.flash.origin:08X}, LENGTH = {t.flash.length}" in link
     assert f"ORIGIN = 0x{t.ram.origin:08X}, LENGTH = {t.ram.length}" in link

@@ -10,9 +10,10 @@
  * enable), INTSTATUS 0x0C (bit 1 RX interrupt, write 1 to clear), BAUDDIV 0x10
  * (UART clock / baud rate, at least 16).
  *
- * Receive: the RX interrupt moves each byte into a ring buffer, so bytes that
- * arrive while the firmware is busy (sending an answer) are kept instead of
- * overrunning the one-byte receive buffer. hx_port_getc() only reads the ring.
+ * Receive: the RX interrupt moves each byte into the ring buffer of
+ * hx_uart_ring.c, so bytes that arrive while the firmware is busy (sending an
+ * answer) are kept instead of overrunning the one-byte receive buffer.
+ * hx_port_getc() (there too) only reads the ring.
  * Transmit stays polled: it must work with interrupts disabled (fault reports).
  *
  * HX_UART_BASE, HX_UART_CLOCK_HZ and HX_BAUD come from the target table via
@@ -24,6 +25,7 @@
 
 #include "hx_config.h"
 #include "hx_proto.h"
+#include "hx_uart_ring.h"
 
 #ifndef HX_UART_CLOCK_HZ
 #define HX_UART_CLOCK_HZ HX_CLOCK_HZ
@@ -61,12 +63,6 @@
 #endif
 #define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * (n)))
 
-/* ---- receive ring: the interrupt writes head, hx_port_getc() writes tail ---- */
-#define RING_SIZE 256u /* a power of two, at most 256 (uint8_t indices) */
-#define RING_MASK (RING_SIZE - 1u)
-static volatile uint8_t ring[RING_SIZE];
-static volatile uint8_t ring_head, ring_tail;
-
 void hx_uart_irq_handler(void) {
   /* Clear first, then drain: a byte that lands after the drain raises it again. */
   UART_INTSTATUS = INT_RX;
@@ -76,12 +72,7 @@ void hx_uart_irq_handler(void) {
       UART_STATE = st & STATE_OVERRUNS; /* keep receiving; the CRC catches the loss */
     }
     if (st & STATE_RX_FULL) {
-      uint8_t b = (uint8_t)UART_DATA;
-      uint8_t next = (uint8_t)((ring_head + 1u) & RING_MASK);
-      if (next != ring_tail) { /* full: drop the byte; the CRC catches it */
-        ring[ring_head] = b;
-        ring_head = next;
-      }
+      hx_uart_ring_put((uint8_t)UART_DATA);
     }
   }
 }
@@ -96,33 +87,10 @@ void hx_uart_init(void) {
   UART_BAUDDIV = div < 16u ? 16u : div;
   UART_STATE = STATE_OVERRUNS; /* clear stale overrun flags (write 1 to clear) */
   UART_INTSTATUS = 0xFu;
-  ring_head = ring_tail = 0;
+  hx_uart_ring_reset();
   UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
   nvic_enable(UART_IRQ_A);
   nvic_enable(UART_IRQ_A + 1u);
-}
-
-int hx_port_getc(void) {
-  uint8_t t = ring_tail;
-  if (t == ring_head) {
-    return -1;
-  }
-  int b = ring[t];
-  ring_tail = (uint8_t)((t + 1u) & RING_MASK);
-  return b;
-}
-
-/* For the app's main loop, when it has nothing else to do: sleep until the next
- * interrupt unless a byte is already waiting. Interrupts are masked around the
- * check, so a byte that lands in between still ends the WFI (a pending
- * interrupt wakes the core with PRIMASK set, and runs once it is cleared).
- * In an emulator this frees the host CPU that a spinning idle loop would take. */
-void hx_port_idle(void) {
-  __asm volatile("cpsid i" ::: "memory");
-  if (ring_head == ring_tail) {
-    __asm volatile("wfi");
-  }
-  __asm volatile("cpsie i" ::: "memory");
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {

@@ -13,10 +13,11 @@
  * be cleared *before* reading RXD. TXDRDY is raised once a byte written to
  * TXD has gone out.
  *
- * Receive: the UART interrupt (RXDRDY, ERROR) moves each byte into a ring
- * buffer, so bytes that arrive while the firmware is busy (sending an answer)
- * are kept instead of overrunning the 6-byte FIFO. hx_port_getc() only reads
- * the ring. Transmit stays polled: it must work with interrupts disabled.
+ * Receive: the UART interrupt (RXDRDY, ERROR) moves each byte into the ring
+ * buffer of hx_uart_ring.c, so bytes that arrive while the firmware is busy
+ * (sending an answer) are kept instead of overrunning the 6-byte FIFO.
+ * hx_port_getc() (there too) only reads the ring. Transmit stays polled: it
+ * must work with interrupts disabled.
  * The UART is peripheral ID 2, so its interrupt is IRQ 2 (nRF51 Series
  * Reference Manual, "Peripheral interface": IRQ number = ID; QEMU's nrf51 SoC
  * wires it the same way). Every external vector reaches hx_uart_irq_handler
@@ -28,6 +29,7 @@
 
 #include "hx_config.h"
 #include "hx_proto.h"
+#include "hx_uart_ring.h"
 
 #define UART_REG(off) (*(volatile uint32_t *)(HX_UART_BASE + (off)))
 #define UART_STARTRX UART_REG(0x000u)
@@ -74,12 +76,6 @@ static uint32_t baud_register(uint32_t baud) {
   }
 }
 
-/* ---- receive ring: the interrupt writes head, hx_port_getc() writes tail ---- */
-#define RING_SIZE 128u /* a power of two, at most 256 (uint8_t indices); 16 KB of RAM */
-#define RING_MASK (RING_SIZE - 1u)
-static volatile uint8_t ring[RING_SIZE];
-static volatile uint8_t ring_head, ring_tail;
-
 void hx_uart_irq_handler(void) {
   if (UART_EV_ERROR) {
     /* Overrun/framing: clear and keep receiving; the CRC catches the loss. */
@@ -88,12 +84,7 @@ void hx_uart_irq_handler(void) {
   }
   while (UART_EV_RXDRDY) {
     UART_EV_RXDRDY = 0; /* before RXD: reading RXD raises it again if more wait */
-    uint8_t b = (uint8_t)UART_RXD;
-    uint8_t next = (uint8_t)((ring_head + 1u) & RING_MASK);
-    if (next != ring_tail) { /* full: drop the byte; the CRC catches it */
-      ring[ring_head] = b;
-      ring_head = next;
-    }
+    hx_uart_ring_put((uint8_t)UART_RXD);
   }
 }
 
@@ -110,34 +101,11 @@ void hx_uart_init(void) {
   UART_EV_RXDRDY = 0;
   UART_EV_TXDRDY = 0;
   UART_EV_ERROR = 0;
-  ring_head = ring_tail = 0;
+  hx_uart_ring_reset();
   UART_INTENSET = INT_RXDRDY | INT_ERROR;
   NVIC_ISER0 = 1u << UART_IRQN;
   UART_STARTRX = 1;
   UART_STARTTX = 1;
-}
-
-int hx_port_getc(void) {
-  uint8_t t = ring_tail;
-  if (t == ring_head) {
-    return -1;
-  }
-  int b = ring[t];
-  ring_tail = (uint8_t)((t + 1u) & RING_MASK);
-  return b;
-}
-
-/* For the app's main loop, when it has nothing else to do: sleep until the next
- * interrupt unless a byte is already waiting. Interrupts are masked around the
- * check, so a byte that lands in between still ends the WFI (a pending
- * interrupt wakes the core with PRIMASK set, and runs once it is cleared).
- * In an emulator this frees the host CPU that a spinning idle loop would take. */
-void hx_port_idle(void) {
-  __asm volatile("cpsid i" ::: "memory");
-  if (ring_head == ring_tail) {
-    __asm volatile("wfi");
-  }
-  __asm volatile("cpsie i" ::: "memory");
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {

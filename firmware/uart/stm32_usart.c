@@ -3,9 +3,10 @@
  * USART register layout (RM0090 "USART registers"; QEMU's hw/char/stm32f2xx_usart.c).
  *
  * Receive: the USART1 interrupt (RXNE, which also covers overrun) moves each byte
- * into a ring buffer, so bytes that arrive while the firmware is busy - sending
- * an answer, running an op - are kept instead of overrunning the one-byte data
- * register. hx_port_getc() only reads the ring: non-blocking, as hx_proto.h asks.
+ * into the ring buffer of hx_uart_ring.c, so bytes that arrive while the firmware
+ * is busy - sending an answer, running an op - are kept instead of overrunning
+ * the one-byte data register. hx_port_getc() (there too) only reads the ring:
+ * non-blocking, as hx_proto.h asks.
  * Transmit stays polled: it must work with interrupts disabled (fault reports).
  *
  * HX_UART_BASE and HX_CLOCK_HZ come from the target table via hx_config.h.
@@ -16,6 +17,7 @@
 
 #include "hx_config.h"
 #include "hx_proto.h"
+#include "hx_uart_ring.h"
 
 #define USART_SR (*(volatile uint32_t *)(HX_UART_BASE + 0x00u))
 #define USART_DR (*(volatile uint32_t *)(HX_UART_BASE + 0x04u))
@@ -38,12 +40,6 @@
 #define USART1_IRQN 37u
 #define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * (n)))
 
-/* ---- receive ring: the interrupt writes head, hx_port_getc() writes tail ---- */
-#define RING_SIZE 256u /* a power of two, at most 256 (uint8_t indices) */
-#define RING_MASK (RING_SIZE - 1u)
-static volatile uint8_t ring[RING_SIZE];
-static volatile uint8_t ring_head, ring_tail;
-
 void hx_uart_irq_handler(void) {
   /* One byte at most is waiting (the data register); SR then DR clears RXNE and
    * an overrun alike. SR is read once: QEMU's model treats every SR read as
@@ -54,11 +50,7 @@ void hx_uart_irq_handler(void) {
   }
   uint8_t b = (uint8_t)USART_DR;
   if (sr & SR_RXNE) {
-    uint8_t next = (uint8_t)((ring_head + 1u) & RING_MASK);
-    if (next != ring_tail) { /* full: drop the byte; the CRC catches it */
-      ring[ring_head] = b;
-      ring_head = next;
-    }
+    hx_uart_ring_put(b);
   }
 }
 
@@ -66,32 +58,9 @@ void hx_uart_init(void) {
   RCC_APB2ENR |= RCC_APB2ENR_USART1EN;
   /* APB2 runs at half the core clock on the STM32F4 at full speed. */
   USART_BRR = (HX_CLOCK_HZ / 2u + HX_BAUD / 2u) / HX_BAUD;
-  ring_head = ring_tail = 0;
+  hx_uart_ring_reset();
   USART_CR1 = CR1_UE | CR1_TE | CR1_RE | CR1_RXNEIE;
   NVIC_ISER(USART1_IRQN / 32u) = 1u << (USART1_IRQN % 32u);
-}
-
-int hx_port_getc(void) {
-  uint8_t t = ring_tail;
-  if (t == ring_head) {
-    return -1;
-  }
-  int b = ring[t];
-  ring_tail = (uint8_t)((t + 1u) & RING_MASK);
-  return b;
-}
-
-/* For the app's main loop, when it has nothing else to do: sleep until the next
- * interrupt unless a byte is already waiting. Interrupts are masked around the
- * check, so a byte that lands in between still ends the WFI (a pending
- * interrupt wakes the core with PRIMASK set, and runs once it is cleared).
- * In an emulator this frees the host CPU that a spinning idle loop would take. */
-void hx_port_idle(void) {
-  __asm volatile("cpsid i" ::: "memory");
-  if (ring_head == ring_tail) {
-    __asm volatile("wfi");
-  }
-  __asm volatile("cpsie i" ::: "memory");
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {
