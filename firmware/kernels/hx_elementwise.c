@@ -1,6 +1,6 @@
 /*
  * hx_elementwise.c - elementwise kernels: ADD, SUB, MUL (broadcasting), the
- * rescale family (RELU, RELU6, QUANTIZE), LEAKY_RELU, PRELU, HARD_SWISH and the
+ * rescale family (RELU, RELU6, integer QUANTIZE), LEAKY_RELU, PRELU, HARD_SWISH and the
  * lookup-table activations (LOGISTIC, TANH).
  *
  * Written from the TFLite quantization spec; the arithmetic is the one of
@@ -144,8 +144,9 @@ void hx_mul_s8(const hx_mul_params *p, hx_dims input1_dims, const int8_t *input1
 
 /* ---- rescale: RELU, RELU6, QUANTIZE -------------------------------------------- */
 
+/* The wrapping add matters for int32 inputs only (QUANTIZE int32 -> int16). */
 static int32_t hx_rescale_value(const hx_rescale_params *p, int32_t x) {
-  const int32_t out = hx_mul_by_quantized_multiplier_double(x + p->input_offset,
+  const int32_t out = hx_mul_by_quantized_multiplier_double(hx_wrap_add(x, p->input_offset),
                                                             p->multiplier, p->shift);
   return hx_clamp(hx_wrap_add(out, p->output_offset), p->act_min, p->act_max);
 }
@@ -179,6 +180,22 @@ void hx_rescale_s16(const hx_rescale_params *p, int32_t size, const int16_t *inp
   int32_t i;
   for (i = 0; i < size; ++i) {
     output[i] = (int16_t)hx_rescale_value(p, input[i]);
+  }
+}
+
+void hx_rescale_s32_s16(const hx_rescale_params *p, int32_t size, const int32_t *input,
+                        int16_t *output) {
+  int32_t i;
+  for (i = 0; i < size; ++i) {
+    output[i] = (int16_t)hx_rescale_value(p, input[i]);
+  }
+}
+
+void hx_rescale_s16_s32(const hx_rescale_params *p, int32_t size, const int16_t *input,
+                        int32_t *output) {
+  int32_t i;
+  for (i = 0; i < size; ++i) {
+    output[i] = hx_rescale_value(p, input[i]);
   }
 }
 

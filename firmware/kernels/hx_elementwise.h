@@ -73,7 +73,7 @@ void hx_rescale_s8_s16(const hx_rescale_params *p, int32_t size, const int8_t *i
 void hx_rescale_s16(const hx_rescale_params *p, int32_t size, const int16_t *input,
                     int16_t *output);
 
-/* int32 <-> int16 QUANTIZE (hx_quantize.c); the clamp is the output type's range. */
+/* int32 <-> int16 QUANTIZE; the clamp is the output type's range. */
 void hx_rescale_s32_s16(const hx_rescale_params *p, int32_t size, const int32_t *input,
                         int16_t *output);
 void hx_rescale_s16_s32(const hx_rescale_params *p, int32_t size, const int16_t *input,

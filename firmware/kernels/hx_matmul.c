@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "hx_fixedpoint.h"
+#include "hx_fixedpoint16.h"
 #include "hx_kernels.h"
 
 /* Input row (or column) feeding output position `o` through tap `k`, or -1. */
@@ -62,18 +63,6 @@ void hx_transpose_conv_s8(const hx_conv_params *p, const hx_requant *rq,
   }
 }
 
-/*
- * x * multiplier * 2^shift for a 64-bit accumulator, the way TFLite's 16x8
- * kernels do it: the Q0.31 multiplier is first rounded to Q0.15, then one
- * rounding shift (ties toward +infinity) by 15 - shift.
- */
-static int32_t mul_by_quantized_multiplier_s64(int64_t x, int32_t multiplier, int32_t shift) {
-  const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
-  const int32_t total_shift = 15 - shift;
-  const int64_t rounded = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
-  return (int32_t)(rounded >> total_shift);
-}
-
 void hx_transpose_conv_s16(const hx_conv_params *p, const hx_requant *rq,
                            hx_dims input_dims, const int16_t *input,
                            hx_dims filter_dims, const int8_t *filter,
@@ -106,7 +95,7 @@ void hx_transpose_conv_s16(const hx_conv_params *p, const hx_requant *rq,
               }
             }
           }
-          scaled = mul_by_quantized_multiplier_s64(acc, rq->multiplier[ch], rq->shift[ch]);
+          scaled = hx_mul_by_quantized_multiplier_s64(acc, rq->multiplier[ch], rq->shift[ch]);
           *output++ = (int16_t)hx_clamp(scaled, p->act_min, p->act_max);
         }
       }

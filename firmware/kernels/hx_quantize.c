@@ -1,7 +1,7 @@
 /*
- * hx_quantize.c - the type conversions of QUANTIZE and DEQUANTIZE that the
- * integer rescale kernels in hx_elementwise.c do not cover:
- *   int32 <-> int16   one rescale per element (same arithmetic as hx_rescale_*)
+ * hx_quantize.c - the float conversions of QUANTIZE and DEQUANTIZE (the
+ * integer ones, int32 <-> int16 included, are the hx_rescale_* kernels of
+ * hx_elementwise.c):
  *   float -> int8/16  q = round(x / scale) + zero point, ties away from zero
  *   int8/16 -> float  x = scale * (q - zero point)
  * The float ones use float32 arithmetic only: x / scale is one correctly
@@ -11,28 +11,6 @@
  */
 #include "hx_fixedpoint.h"
 #include "hx_kernels.h"
-
-static int32_t hx_requantize_value(const hx_rescale_params *p, int32_t x) {
-  const int32_t out = hx_mul_by_quantized_multiplier_double(hx_wrap_add(x, p->input_offset),
-                                                            p->multiplier, p->shift);
-  return hx_clamp(hx_wrap_add(out, p->output_offset), p->act_min, p->act_max);
-}
-
-void hx_rescale_s32_s16(const hx_rescale_params *p, int32_t size, const int32_t *input,
-                        int16_t *output) {
-  int32_t i;
-  for (i = 0; i < size; ++i) {
-    output[i] = (int16_t)hx_requantize_value(p, input[i]);
-  }
-}
-
-void hx_rescale_s16_s32(const hx_rescale_params *p, int32_t size, const int16_t *input,
-                        int32_t *output) {
-  int32_t i;
-  for (i = 0; i < size; ++i) {
-    output[i] = hx_requantize_value(p, input[i]);
-  }
-}
 
 /* round(x / scale) + zero point, clamped; the quotient is rounded half away
  * from zero (C's roundf) without libm: x - trunc(x) is exact in float. */
