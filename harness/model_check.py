@@ -106,13 +106,26 @@ def _conv_options(op: Op) -> tuple[int, int, int, int, int]:
     return sh, sw, dh, dw, _enum(op, "padding", PADDINGS)
 
 
-def _conv2d(graph: Graph, op: Op) -> None:
-    inp, filt, *rest = _operands(graph, op, 2)
-    out = _out(graph, op)
+def _four_d(op: Op, inp: Tensor, filt: Tensor, out: Tensor) -> None:
     for t, what in ((inp, "input"), (filt, "filter"), (out, "output")):
         _rank(op, t, 4, what)
-    sh, sw, dh, dw, pad = _conv_options(op)
+
+
+def _conv_operands(graph: Graph, op: Op) -> tuple[Tensor, Tensor, Tensor | None, Tensor,
+                                                  tuple[int, int, int, int, int]]:
+    """CONV_2D / DEPTHWISE_CONV_2D: input, filter, bias (or None), output, each
+    checked 4-D (bias aside) with the filter quantized, and the checked
+    (strideH, strideW, dilationH, dilationW, padding)."""
+    inp, filt, *rest = _operands(graph, op, 2)
+    out = _out(graph, op)
+    _four_d(op, inp, filt, out)
+    options = _conv_options(op)
     _weights_quantized(op, inp, filt)
+    return inp, filt, rest[0] if rest else None, out, options
+
+
+def _conv2d(graph: Graph, op: Op) -> None:
+    inp, filt, bias, out, options = _conv_operands(graph, op)
     _positive(op, filter_height=filt.shape[1], filter_width=filt.shape[2],
               filter_channels=filt.shape[3])
     groups, rem = divmod(inp.shape[3], filt.shape[3])
@@ -122,17 +135,12 @@ def _conv2d(graph: Graph, op: Op) -> None:
     if out.shape[3] != filt.shape[0] or out.shape[0] != inp.shape[0]:
         raise _bad(op, f"output {out.shape} does not fit input {inp.shape} and filter "
                    f"{filt.shape}")
-    _bias(op, rest[0] if rest else None, filt.shape[0], inp)
-    _check_hw(op, inp, out, filt.shape[1], filt.shape[2], sh, sw, dh, dw, pad)
+    _bias(op, bias, filt.shape[0], inp)
+    _check_hw(op, inp, out, filt.shape[1], filt.shape[2], *options)
 
 
 def _depthwise(graph: Graph, op: Op) -> None:
-    inp, filt, *rest = _operands(graph, op, 2)
-    out = _out(graph, op)
-    for t, what in ((inp, "input"), (filt, "filter"), (out, "output")):
-        _rank(op, t, 4, what)
-    sh, sw, dh, dw, pad = _conv_options(op)
-    _weights_quantized(op, inp, filt)
+    inp, filt, bias, out, options = _conv_operands(graph, op)
     _positive(op, filter_height=filt.shape[1], filter_width=filt.shape[2])
     dm = int(op.options.get("depthMultiplier", 1))
     if filt.shape[0] != 1 or out.shape[3] != filt.shape[3] or out.shape[0] != inp.shape[0]:
@@ -141,8 +149,8 @@ def _depthwise(graph: Graph, op: Op) -> None:
     if out.shape[3] != inp.shape[3] * dm:
         raise _bad(op, f"{inp.shape[3]} input channels with depth multiplier {dm} do not "
                    f"make its {out.shape[3]} output channels")
-    _bias(op, rest[0] if rest else None, out.shape[3], inp)
-    _check_hw(op, inp, out, filt.shape[1], filt.shape[2], sh, sw, dh, dw, pad)
+    _bias(op, bias, out.shape[3], inp)
+    _check_hw(op, inp, out, filt.shape[1], filt.shape[2], *options)
 
 
 def _fully_connected(graph: Graph, op: Op) -> None:
@@ -316,8 +324,7 @@ def _batch_matmul(graph: Graph, op: Op) -> None:
 def _transpose_conv(graph: Graph, op: Op) -> None:
     shape_t, filt, inp, *_ = _operands(graph, op, 3)
     out = _out(graph, op)
-    for t, what in ((inp, "input"), (filt, "filter"), (out, "output")):
-        _rank(op, t, 4, what)
+    _four_d(op, inp, filt, out)
     o = op.options
     _positive(op, strideH=int(o.get("strideH", 1)), strideW=int(o.get("strideW", 1)),
               filter_height=filt.shape[1], filter_width=filt.shape[2])
