@@ -158,14 +158,6 @@ def _copy(src: int, dst: int) -> None:
         return
 
 
-def _copy(src: int, dst: int) -> None:
-    try:
-        while data := os.read(src, 4096):
-            os.write(dst, data)
-    except OSError:
-        return
-
-
 def tcp_rates(baud: int, model: Path, repeats: int, window: int = WINDOW,
               target_name: str = "stm32f4") -> list[float]:
     """Board-style firmware in QEMU, over its TCP serial behind a paced relay."""
