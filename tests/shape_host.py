@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from kernels_host import HxConvParams, HxDims, HxRequant, build_host_library, have_host_gcc
 
 from harness import int8ops_shape as geo
@@ -30,16 +29,6 @@ def host_library(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
         _LIBS.append(ctypes.CDLL(str(build_host_library(tmp_path_factory.mktemp("hx_shape")))))
     return _LIBS[0]
 
-
-def litert_ref(model: bytes, xs: list[np.ndarray]) -> np.ndarray:
-    """Run ``model`` on ``xs`` with LiteRT's reference kernels."""
-    it = Interpreter(model_content=model,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    for d, x in zip(it.get_input_details(), xs, strict=True):
-        it.set_tensor(d["index"], x)
-    it.invoke()
-    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
 
 
 _C = {np.dtype(np.int8): ctypes.c_int8, np.dtype(np.int16): ctypes.c_int16,

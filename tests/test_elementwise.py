@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from kernels_host import HxDims, build_host_library, have_host_gcc
+from litert_host import litert_ref
 
 from harness import int8ops_elementwise as ew
 from harness import quant
@@ -45,16 +45,6 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
         pytest.skip("no host gcc on PATH: cannot build firmware/kernels for the host")
     return ctypes.CDLL(str(build_host_library(tmp_path_factory.mktemp("hx_elementwise"))))
 
-
-def litert_ref(model: bytes, inputs: list[np.ndarray]) -> np.ndarray:
-    """The model's output from LiteRT with the reference kernels."""
-    it = Interpreter(model_content=model,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    for detail, x in zip(it.get_input_details(), inputs, strict=True):
-        it.set_tensor(detail["index"], x)
-    it.invoke()
-    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
 
 
 def _dims(shape: tuple[int, ...]) -> HxDims:

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from kernels_host import (
     ARM_FLAGS,
     KERNEL_DIR,
@@ -29,6 +28,7 @@ from kernels_host import (
     have_host_gcc,
     kernel_sources,
 )
+from litert_host import litert_ref
 
 from harness import quant, synth
 
@@ -71,15 +71,6 @@ def kernels_fc_double_rounding(tmp_path_factory: pytest.TempPathFactory) -> Host
     """The kernels built with HX_FC_REQUANT_DOUBLE_ROUNDING (TFLite Micro's FC)."""
     return host_kernels(tmp_path_factory, "HX_FC_REQUANT_DOUBLE_ROUNDING")
 
-
-def litert_ref(model: bytes, x: np.ndarray) -> np.ndarray:
-    """Run ``model`` on ``x`` with LiteRT's reference kernels."""
-    it = Interpreter(model_content=model,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    it.set_tensor(it.get_input_details()[0]["index"], x)
-    it.invoke()
-    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
 
 
 def assert_bit_exact(got: np.ndarray, want: np.ndarray, case: Case) -> None:

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
+from ai_edge_litert.interpreter import Interpreter
 from kernels_host import HxConvParams, HxFcParams, build_host_library, have_host_gcc
 from kernels_host_dtypes import DtypeKernels, Requant
+from litert_host import litert_ref
 
 from harness import int8ops, int16ops, quant
 from harness.compare import FLOAT_TOLERANCE_ULP, float_ulp_keys
@@ -37,14 +38,6 @@ def kernels(tmp_path_factory: pytest.TempPathFactory) -> DtypeKernels:
         pytest.skip("no host gcc on PATH: cannot build firmware/kernels for the host")
     return DtypeKernels(build_host_library(tmp_path_factory.mktemp("hx_dtypes")))
 
-
-def litert_ref(model: bytes, x: np.ndarray) -> np.ndarray:
-    it = Interpreter(model_content=model,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    it.set_tensor(it.get_input_details()[0]["index"], x)
-    it.invoke()
-    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
 
 
 def graph_of(model: bytes, tmp_path: Path) -> Graph:

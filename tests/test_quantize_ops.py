@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from kernels_host import build_host_library, have_host_gcc
+from litert_host import litert_ref
 
 from conftest import shared_model
 from harness import int8ops_elementwise as ew
@@ -40,13 +40,6 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
         pytest.skip("no host gcc on PATH: cannot build firmware/kernels for the host")
     return ctypes.CDLL(str(build_host_library(tmp_path_factory.mktemp("hx_convert"))))
 
-
-def litert_ref(model: bytes, x: np.ndarray) -> np.ndarray:
-    it = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    it.allocate_tensors()
-    it.set_tensor(it.get_input_details()[0]["index"], x)
-    it.invoke()
-    return it.get_tensor(it.get_output_details()[0]["index"]).copy()
 
 
 def _buf(a: np.ndarray) -> ctypes.c_void_p:

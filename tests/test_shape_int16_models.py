@@ -8,7 +8,8 @@ import ctypes
 
 import numpy as np
 import pytest
-from shape_host import host_library, litert_ref, run_c
+from litert_host import litert_ref
+from shape_host import host_library, run_c
 
 from conftest import shared_model
 from harness import int8ops

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from shape_host import host_library, litert_ref, run_c
+from litert_host import litert_ref
+from shape_host import host_library, run_c
 
 from harness import int8ops, quant
 from harness.lower_base import LoweredOp
