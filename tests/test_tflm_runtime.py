@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import EXAMPLE, FULL, ROOT, shared_model, tflm_tree
+from conftest import EXAMPLE, ROOT, shared_model, tflm_tree
 from harness.errors import ExitCode
 from harness.pipeline import RunConfig, resolve_runtime, run
 from harness.tflm.firmware import check_tflm_ops, resolver_methods
@@ -114,8 +114,6 @@ def test_unknown_op_is_refused_before_any_build(tmp_path: Path) -> None:
                                   "person_detect.tflite"])
 def test_shared_models_on_tflm(name: str, runs_dir: Path) -> None:
     tflm_tree()
-    if name == "person_detect.tflite" and not FULL:
-        pytest.skip("person_detect on tflm takes minutes in QEMU: HARNESS_FULL_TESTS=1")
     res = _tflm_run(shared_model(name), runs_dir, vectors=2)
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     assert _device_vs(res, "tflm-host")["max_abs_lsb"] == 0
