@@ -27,8 +27,8 @@ from .lower_base import (
     ptr,
     tdesc,
 )
+from .lower_check import check_lowerable
 from .model import Graph, Op, Tensor
-from .model_check import check_lowerable
 
 Lowering = Callable[[Graph, Op, LoweredOp], None]
 
@@ -258,7 +258,7 @@ def check_supported(graph: Graph) -> None:
             f"{graph.path.name} uses op(s) the builtin runtime lacks: {', '.join(missing)}",
             hint=f"supported: {', '.join(sorted(LOWERINGS))}",
         )
-    check_lowerable(graph)  # constant weights, fused activations (harness/model_check.py)
+    check_lowerable(graph)  # constant weights, fused activations (harness/lower_check.py)
     lacks = lacking(graph, {name: DTYPES.get(name, frozenset({"int8"})) for name in LOWERINGS})
     if lacks:
         op, dtype = lacks[0]
