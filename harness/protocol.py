@@ -59,6 +59,9 @@ INFO, ACK, INVOKED, OUTPUT_DATA, TENSOR_DATA, STATS_DATA = 0x81, 0x82, 0x83, 0x8
 ERROR, LOG, FAULT = 0x7D, 0x7E, 0x7F
 RESPONSE_BIT = 0x80
 INVOKE_STEP = 0x01  # INVOKE flag: payload continues with u16 op index; run only that op
+# INVOKE flag (semihosting firmware): payload continues with the u32 file offset of the
+# vector's inputs; the device loads them, runs, and answers count + the single output.
+INVOKE_VECTOR = 0x02
 
 TYPE_NAMES = {
     HELLO: "HELLO",

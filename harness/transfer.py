@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 
 from harness.errors import DeviceError, ProtocolError
 from harness.protocol import (
+    INVOKE,
+    INVOKE_VECTOR,
     LOAD_INPUT,
     MAX_PAYLOAD,
     READ_OUTPUT,
@@ -79,6 +81,20 @@ class Transfers:
                 off, req = flight.popleft()
                 _check_ack(self, index, off, self.complete(req, stash=stash))
             stash.clear()
+
+    def invoke_vector(self: Link, offset: int, out_bytes: int, *, timeout: float | None = None
+                      ) -> tuple[int, bytes]:
+        """Load a vector's inputs from the semihosting file at ``offset``, run, and get
+        the count and the (single) output back: one request per vector."""
+        total = self.invoke_timeout if timeout is None else timeout
+        frame = self.request(INVOKE, struct.pack("<BI", INVOKE_VECTOR, offset), total=total)
+        status = reply_status(self.name, frame, 5)
+        if status:
+            raise DeviceError(f"inference failed on {self.name}: {status_name(status)}")
+        out = bytes(frame.payload[5:])
+        if len(out) != out_bytes:
+            raise DeviceError(f"{self.name} answered {len(out)} output bytes, not {out_bytes}")
+        return int(struct.unpack_from("<I", frame.payload, 1)[0]), out
 
     def load_input(self: Link, index: int, offset: int) -> None:
         """Have the device read input ``index`` from its semihosting file at ``offset``."""

@@ -85,6 +85,10 @@ static void write_input(const hx_frame *req) {
 }
 
 #define HX_INVOKE_STEP 0x01u
+/* Emulators: first read every input from the semihosting file (payload: u32
+ * offset of the vector's first input; inputs follow each other there), and
+ * answer with the single output after the count - one request per vector. */
+#define HX_INVOKE_VECTOR 0x02u
 
 /* LOAD_INPUT: u8 input index, u32 offset in the host's inputs file (semihosting). */
 static void load_input(const hx_frame *req) {
@@ -105,10 +109,40 @@ static void load_input(const hx_frame *req) {
   hx_proto_reply(req, HX_T_LOAD_INPUT | 0x80u, 0, 0);
 }
 
+static void invoke_vector(const hx_frame *req) {
+  if (req->len < 5 || hx_model_num_outputs != 1 ||
+      hx_model_outputs[0].size > HX_MAX_PAYLOAD - 5u) {
+    hx_proto_error(req, HX_ERR_BAD_REQUEST, "VECTOR needs an offset and one small output");
+    return;
+  }
+  uint32_t offset = hx_get_u32(req->payload + 1);
+  for (uint32_t i = 0; i < hx_model_num_inputs; i++) {
+    const hx_io *io = &hx_model_inputs[i];
+    if (hx_semihost_read(offset, io->data, io->size) != 0) {
+      hx_proto_error(req, HX_ERR_NOT_READY, "semihosting read failed");
+      return;
+    }
+    offset += io->size;
+  }
+  uint32_t start = hx_counter_read();
+  int status = hx_model_invoke();
+  last_count = hx_counter_read() - start;
+  invokes++;
+  uint8_t head[5];
+  head[0] = status == 0 ? HX_OK : HX_ERR_INVOKE;
+  hx_put_u32(&head[1], last_count);
+  hx_proto_reply2(req, HX_T_INVOKED, head, 5, hx_model_outputs[0].data,
+                  status == 0 ? (uint16_t)hx_model_outputs[0].size : 0u);
+}
+
 static void invoke(const hx_frame *req) {
   uint8_t flags = req->len >= 1 ? req->payload[0] : 0;
   if ((flags & HX_INVOKE_STEP) && req->len < 3) {
     hx_proto_error(req, HX_ERR_BAD_REQUEST, "STEP needs an op index");
+    return;
+  }
+  if (flags & HX_INVOKE_VECTOR) {
+    invoke_vector(req);
     return;
   }
   uint32_t op = (flags & HX_INVOKE_STEP) ? hx_get_u16(req->payload + 1) : 0;

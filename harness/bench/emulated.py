@@ -1,9 +1,11 @@
 """(a) Emulated throughput: wall time per vector against the emulated inference time.
 
 Board-independent figure of the run stage: the firmware with the semihosting
-input path in QEMU; for each vector LOAD_INPUT, INVOKE, READ_OUTPUT. The ratio
-is wall time per vector over the INVOKE's own wall time, per vector, so both
-come from the same run.
+input path in QEMU, driven as the pipeline drives it: one INVOKE per vector that
+loads the inputs from the semihosting file and answers with the output (models
+with one small output), else LOAD_INPUT, INVOKE, READ_OUTPUT. The emulated
+inference is the wall time of a bare INVOKE of the same inference, right after;
+the ratio is taken per vector, so both come from the same run.
 """
 
 from __future__ import annotations
@@ -35,14 +37,26 @@ def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4")
         offsets = write_inputs_file(folder / SEMIHOST_FILE, vecs)
         with QemuBackend(tgt, built.elf, folder) as url, Link.open(url) as link:
             link.wait_for_device(20)
+            outs = graph.output_tensors()
             for k in range(vectors):
+                if len(outs) == 1 and outs[0].nbytes <= link.max_payload - 5:
+                    # What the pipeline does (device.run_vectors): one request per vector.
+                    # Then the same inference again as a bare INVOKE (the inputs are still
+                    # loaded): its wall time is the emulated inference.
+                    t0 = time.monotonic()
+                    link.invoke_vector(offsets[k][0], outs[0].nbytes)
+                    t1 = time.monotonic()
+                    link.invoke()
+                    per_vector.append(t1 - t0)
+                    per_invoke.append(time.monotonic() - t1)
+                    continue
                 t0 = time.monotonic()
                 for i in range(len(vecs)):
                     link.load_input(i, offsets[k][i])
                 t1 = time.monotonic()
                 link.invoke()
                 t2 = time.monotonic()
-                for i, t in enumerate(graph.output_tensors()):
+                for i, t in enumerate(outs):
                     link.read_output(i, t.nbytes)
                 per_vector.append(time.monotonic() - t0)
                 per_invoke.append(t2 - t1)
