@@ -253,12 +253,11 @@ def depthwise_conv2d(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
     mult = oc // c
     patches = _windows(plan, x, (kh, kw), conv=True).patches(x, zp)  # [N, OH, OW, C, KH, KW]
     n, oh, ow = patches.shape[:3]
-    wf = w.reshape(kh, kw, c, mult).astype(np.float64)
-    acc = np.zeros((n, oh, ow, c, mult))
-    for i in range(kh):  # one filter tap at a time: [N, OH, OW, C] times [C, M]
-        for j in range(kw):
-            acc += (patches[..., i, j].astype(np.float64) - zp)[..., None] * wf[i, j]
-    acc = acc.reshape(n, oh, ow, oc)
+    # One batched matmul over the channels: [C, P, K] @ [C, K, M] (P windows, K taps).
+    cols = patches.transpose(3, 0, 1, 2, 4, 5).reshape(c, n * oh * ow, kh * kw)
+    wf = w.reshape(kh * kw, c, mult).transpose(1, 0, 2).astype(np.float64)
+    acc = (cols.astype(np.float64) - zp) @ wf  # [C, P, M], exact: sums stay below 2**53
+    acc = acc.transpose(1, 0, 2).reshape(n, oh, ow, oc)
     return finish(plan, acc.astype(np.int64), bias, trace)
 
 
