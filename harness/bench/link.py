@@ -96,6 +96,9 @@ class PacedRelay:
         threading.Thread(target=serve, daemon=True).start()
 
 
+LAST_COUNTERS: dict[str, int] = {}  # the link's counters after the last measurement
+
+
 def _rates(link: Link, data: bytes, repeats: int, window: int, writes: int = 1) -> list[float]:
     out = []
     for _ in range(repeats):
@@ -103,6 +106,8 @@ def _rates(link: Link, data: bytes, repeats: int, window: int, writes: int = 1) 
         for _ in range(writes):
             link.write_input(0, data, window=window)
         out.append(writes * len(data) / (time.monotonic() - t0))
+    LAST_COUNTERS.clear()
+    LAST_COUNTERS.update(link.counters())
     return out
 
 
@@ -223,7 +228,9 @@ def link_efficiency(baud: int, repeats: int = 3, model: Path = EXAMPLE) -> list[
     for what, measure in setups:
         try:
             rates = measure()
-            note = ""
+            c = LAST_COUNTERS
+            note = (f"{c.get('requests', 0)} requests, {c.get('retries', 0)} retries, "
+                    f"{c.get('timeouts', 0)} timeouts, {c.get('bad_frames', 0)} bad frames")
         except Exception as exc:  # a set-up that cannot run here is reported, not fatal
             rates, note = [], f"not measured: {type(exc).__name__}: {exc}"[:120]
         figs.append(Figure(f"(b) {baud} baud, {what}", [r / line for r in rates], "",
