@@ -38,7 +38,7 @@ def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = Fals
     """All figures (a)-(e); writes them to `out` as markdown and returns them."""
     from .builds import cold_builds, tflm_builds, warm_overhead
     from .emulated import emulated_throughput
-    from .link import link_efficiency
+    from .link import link_efficiency_isolated
     from .references import reference_speed
 
     person = SHARED / "person_detect.tflite"
@@ -60,7 +60,7 @@ def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = Fals
     section("(a) Emulated throughput (stm32f4, QEMU -icount)",
             [f for m in models for f in emulated_throughput(m, 5 if quick else 10)])
     section("(b) Serial-link efficiency (payload bytes/s over baud/10)",
-            [f for baud in (115200, 921600) for f in link_efficiency(baud, reps)])
+            [f for baud in (115200, 921600) for f in link_efficiency_isolated(baud, reps)])
     section("(c) Build times", [cold_builds(reps), *warm_overhead(reps),
                                 *tflm_builds(tflm_dir, tflm_cold)])
     ref_models = [m for m in (person, SHARED / "micro_speech_quantized.tflite", EXAMPLE)
