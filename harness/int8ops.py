@@ -45,6 +45,7 @@ from . import int8ops_elementwise, int8ops_recurrent, int8ops_shape, quant
 from .dtypes import INT_RANGES, activation_dtypes
 from .int8_fixedpoint import requant_double, requant_float, requant_single, wrap32
 from .int8_softmax import softmax_op
+from .int8_windows import Windows, window_options
 from .int8ops_float import fully_connected_f32
 from .int16ops import requant_int64, requant_single_wide
 from .model import Graph, Op, Tensor
@@ -98,55 +99,6 @@ def make_requant(op_name: str, inp: Tensor, weights: Tensor, out: Tensor,
     f32 = np.float32
     scale = np.array([f32(f32(inp.scale) * f32(s)) / f32(out.scale) for s in w_scales], f32)
     return Requant(rounding, np.array(mults, np.int64), np.array(shifts, np.int64), scale)
-
-
-# ---- window geometry ---------------------------------------------------------
-
-
-@dataclass
-class Windows:
-    """Where the filter windows of a conv or pool fall on an [N, H, W, C] input."""
-
-    out_hw: tuple[int, int]
-    pad: tuple[int, int, int, int]  # rows before, rows after, columns before, columns after
-    stride: tuple[int, int]
-    dilation: tuple[int, int]
-    valid: np.ndarray  # [OH, OW, KH, KW]: the window element is inside the input
-
-    @classmethod
-    def of(cls, in_hw: tuple[int, int], k_hw: tuple[int, int], stride: tuple[int, int],
-           dilation: tuple[int, int], padding: int) -> Windows:
-        out, pad, ok = [], [], []
-        for n, k, s, d in zip(in_hw, k_hw, stride, dilation, strict=True):
-            size, before = quant.conv_output_and_padding(n, k, s, d, padding)
-            idx = (np.arange(size) * s - before)[:, None] + np.arange(k) * d  # [O, K]
-            out.append(size)
-            pad += [before, max(0, int(idx.max()) - (n - 1))]
-            ok.append((idx >= 0) & (idx < n))
-        valid = ok[0][:, None, :, None] & ok[1][None, :, None, :]
-        return cls((out[0], out[1]), (pad[0], pad[1], pad[2], pad[3]), stride, dilation, valid)
-
-    def patches(self, x: np.ndarray, fill: int) -> np.ndarray:
-        """[N, OH, OW, C, KH, KW] windows of ``x``, ``fill`` where they hang over
-        the edge (a strided view where possible, no copy)."""
-        n, h, w, c = x.shape
-        top, bottom, left, right = self.pad
-        if top or bottom or left or right:
-            padded = np.full((n, h + top + bottom, w + left + right, c), fill, x.dtype)
-            padded[:, top:top + h, left:left + w] = x
-            x = padded
-        kh, kw = self.valid.shape[2:]
-        (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out_hw
-        view = np.lib.stride_tricks.sliding_window_view(
-            x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
-        return view[:, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, :, ::dh, ::dw]
-
-
-def _geometry(op: Op) -> tuple[tuple[int, int], tuple[int, int], int]:
-    o = op.options
-    stride = (int(o.get("strideH", 1)), int(o.get("strideW", 1)))
-    dilation = (int(o.get("dilationHFactor", 1) or 1), int(o.get("dilationWFactor", 1) or 1))
-    return stride, dilation, int(o.get("padding", quant.PADDING_SAME))
 
 
 # ---- ops ---------------------------------------------------------------------
@@ -225,7 +177,7 @@ def finish(plan: OpPlan, acc: np.ndarray, bias: np.ndarray | None,
 def _windows(plan: OpPlan, x: np.ndarray, k_hw: tuple[int, int], conv: bool) -> Windows:
     key = (x.shape, k_hw)
     if key not in plan.cache:
-        stride, dilation, padding = _geometry(plan.op)
+        stride, dilation, padding = window_options(plan.op)
         plan.cache[key] = Windows.of(x.shape[1:3], k_hw, stride, dilation if conv else (1, 1),
                                      padding)
     return plan.cache[key]

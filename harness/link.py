@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import random
-import struct
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -18,8 +17,6 @@ from harness.protocol import (
     ERROR,
     FAULT,
     HELLO,
-    INVOKE,
-    INVOKE_STEP,
     LOG,
     MAX_PAYLOAD,
     PROTO_VERSION,
@@ -36,7 +33,7 @@ from harness.protocol import (
     status_name,
     type_name,
 )
-from harness.transfer import Transfers, reply_status
+from harness.transfer import Transfers
 
 POLL_S = 0.02  # the port's read timeout: how long one blocking read may wait
 TAIL_BYTES = 48  # received bytes quoted in a timeout message
@@ -376,25 +373,6 @@ class Link(Transfers):
                         f"{self._rx_summary()}",
                         hint="did the firmware boot? is the port and baud rate right?",
                     ) from None
-
-    def invoke(self, flags: int = 0, *, op: int | None = None,
-               timeout: float | None = None) -> int:
-        """Run one inference; returns the device's count (cycles/instructions, 0 if unknown).
-
-        With ``op``, run only that op (flag INVOKE_STEP): stepping through the ops
-        in order lets the host read each op's output right after it is made.
-        Waits up to ``timeout`` (default ``invoke_timeout``) s, resending every
-        ``self.timeout`` s; the device runs the inference once whatever arrives.
-        """
-        total = self.invoke_timeout if timeout is None else timeout
-        payload = bytes([flags & 0xFF])
-        if op is not None:
-            payload = struct.pack("<BH", (flags | INVOKE_STEP) & 0xFF, op)
-        frame = self.request(INVOKE, payload, total=total)
-        status = reply_status(self.name, frame, 5)
-        if status:
-            raise DeviceError(f"inference failed on {self.name}: {status_name(status)}")
-        return int(struct.unpack_from("<I", frame.payload, 1)[0])
 
     def stats(self) -> bytes:
         """The app-defined STATS payload (``parse_kv`` it if the app writes key=value)."""

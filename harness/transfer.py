@@ -1,4 +1,5 @@
-"""Bulk transfers over a Link: tensor writes with a send window, chunked reads.
+"""Data requests over a Link: tensor writes with a send window, chunked reads, and
+INVOKE (whole model, one op, or a whole vector for emulators).
 
 Writes go out as WRITE_INPUT requests of at most ``max_payload - 5`` bytes. A
 stop-and-wait link leaves the line idle while each answer comes back (the
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 from harness.errors import DeviceError, ProtocolError
 from harness.protocol import (
     INVOKE,
+    INVOKE_STEP,
     INVOKE_VECTOR,
     LOAD_INPUT,
     MAX_PAYLOAD,
@@ -48,7 +50,7 @@ WRITE_CHUNK = MAX_PAYLOAD - WRITE_HEAD
 
 
 class Transfers:
-    """Tensor transfers, as methods of :class:`harness.link.Link`."""
+    """Tensor transfers and INVOKE, as methods of :class:`harness.link.Link`."""
 
     def write_input(self: Link, index: int, data: bytes, *, chunk: int | None = None,
                     window: int = WINDOW) -> None:
@@ -81,6 +83,25 @@ class Transfers:
                 off, req = flight.popleft()
                 _check_ack(self, index, off, self.complete(req, stash=stash))
             stash.clear()
+
+    def invoke(self: Link, flags: int = 0, *, op: int | None = None,
+               timeout: float | None = None) -> int:
+        """Run one inference; returns the device's count (cycles/instructions, 0 if unknown).
+
+        With ``op``, run only that op (flag INVOKE_STEP): stepping through the ops
+        in order lets the host read each op's output right after it is made.
+        Waits up to ``timeout`` (default ``invoke_timeout``) s, resending every
+        ``self.timeout`` s; the device runs the inference once whatever arrives.
+        """
+        total = self.invoke_timeout if timeout is None else timeout
+        payload = bytes([flags & 0xFF])
+        if op is not None:
+            payload = struct.pack("<BH", (flags | INVOKE_STEP) & 0xFF, op)
+        frame = self.request(INVOKE, payload, total=total)
+        status = reply_status(self.name, frame, 5)
+        if status:
+            raise DeviceError(f"inference failed on {self.name}: {status_name(status)}")
+        return int(struct.unpack_from("<I", frame.payload, 1)[0])
 
     def invoke_vector(self: Link, offset: int, out_bytes: int, *, timeout: float | None = None
                       ) -> tuple[int, bytes]:
