@@ -121,13 +121,17 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
     import tempfile
     from pathlib import Path
 
-    from harness.backends.renode import INSTALL_HINT, render_renode_files, renode_test_command
-    from harness.build import build, require_tool
+    from harness.device.backends.renode import (
+        INSTALL_HINT,
+        render_renode_files,
+        renode_test_command,
+    )
     from harness.errors import HarnessError
-    from harness.firmware import generate_builtin
     from harness.model import parse_model
-    from harness.pipeline import EXAMPLE_MODEL
-    from harness.targets import get_target
+    from harness.run.pipeline import EXAMPLE_MODEL
+    from harness.runtimes.build import build, require_tool
+    from harness.runtimes.firmware import generate_builtin
+    from harness.targets.table import get_target
 
     try:
         require_tool("renode-test", hint=INSTALL_HINT)

@@ -13,7 +13,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from .errors import BadInput, ExitCode, HarnessError
+from harness.errors import BadInput, ExitCode, HarnessError
 
 DEFAULT_REFERENCES = "litert-ref,litert,tflm-host,numpy-int8,numpy-float"
 
@@ -87,7 +87,7 @@ def parse_tolerances(text: str | None) -> dict[str, int]:
 
 def make_config(opts: dict) -> object:
     """Turn parsed options (CLI or invoke) into a RunConfig."""
-    from .pipeline import EXAMPLE_MODEL, RunConfig
+    from harness.run.pipeline import EXAMPLE_MODEL, RunConfig
 
     refs = [r.strip() for r in str(opts.get("references") or "").split(",") if r.strip()]
     return RunConfig(
@@ -119,7 +119,7 @@ def make_config(opts: dict) -> object:
 def run_with_exit_code(opts: dict) -> int:
     """Run and map every outcome to an exit code, printing one line on errors."""
     try:
-        from .pipeline import run
+        from harness.run.pipeline import run
 
         res = run(make_config(opts))
         return int(res["verdict"]["exit_code"])

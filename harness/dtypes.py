@@ -10,7 +10,7 @@ dtypes are those of its non-constant int8 / int16 / float32 inputs and outputs
 
 from __future__ import annotations
 
-from .model import Graph, Op
+from harness.model import Graph, Op
 
 ACTIVATION_DTYPES = ("int8", "int16", "float32")
 INT_RANGES = {"int8": (-128, 127), "int16": (-32768, 32767)}
@@ -38,8 +38,8 @@ def lacking(graph: Graph, dtypes: dict[str, frozenset[str]]
 
 def coverage_rows() -> list[tuple[str, str, bool, bool]]:
     """``(op, dtype, builtin, numpy-int8)`` for every op either side knows."""
-    from .int8ops import DTYPES as NUMPY_DTYPES
-    from .lower import DTYPES as BUILTIN_DTYPES
+    from harness.int8ops import DTYPES as NUMPY_DTYPES
+    from harness.lower import DTYPES as BUILTIN_DTYPES
 
     rows = []
     for name in sorted(set(BUILTIN_DTYPES) | set(NUMPY_DTYPES)):

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import quant
-from .int8_fixedpoint import clz32, requant_double
+from harness import quant
+from harness.int8_fixedpoint import clz32, requant_double
 
 LUT_SIZE = 513
 INT16_MIN, INT16_MAX = -32768, 32767

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import quant
-from .int8_fixedpoint import (
+from harness import quant
+from harness.int8_fixedpoint import (
     INT32_MAX,
     clz32,
     div_pot,
@@ -37,10 +37,10 @@ from .int8_fixedpoint import (
     srdhm,
     wrap32,
 )
-from .int16ops import softmax_int16
+from harness.int16ops import softmax_int16
 
 if TYPE_CHECKING:
-    from .int8ops import OpPlan
+    from harness.int8ops import OpPlan
 
 ACCUM_INT_BITS = 12  # the sum of exponentials is Q12.19
 DIFF_INT_BITS = quant.SOFTMAX_DIFF_INTEGER_BITS  # Q5.26

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import quant
-from .model import Op
+from harness import quant
+from harness.model import Op
 
 
 @dataclass

@@ -41,14 +41,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import int8ops_elementwise, int8ops_recurrent, int8ops_shape, quant
-from .dtypes import INT_RANGES, activation_dtypes
-from .int8_fixedpoint import requant_double, requant_float, requant_single, wrap32
-from .int8_softmax import softmax_op
-from .int8_windows import Windows, window_options
-from .int8ops_float import fully_connected_f32
-from .int16ops import requant_int64, requant_single_wide
-from .model import Graph, Op, Tensor
+from harness import int8ops_elementwise, int8ops_recurrent, int8ops_shape, quant
+from harness.dtypes import INT_RANGES, activation_dtypes
+from harness.int8_fixedpoint import requant_double, requant_float, requant_single, wrap32
+from harness.int8_softmax import softmax_op
+from harness.int8_windows import Windows, window_options
+from harness.int8ops_float import fully_connected_f32
+from harness.int16ops import requant_int64, requant_single_wide
+from harness.model import Graph, Op, Tensor
 
 REQUANT_MODES = ("reference", "double", "single", "float")
 

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import quant
-from .int8_fixedpoint import div_pot, i64, requant_double, wrap32
-from .model import Tensor
+from harness import quant
+from harness.int8_fixedpoint import div_pot, i64, requant_double, wrap32
+from harness.model import Tensor
 
 if TYPE_CHECKING:
-    from .int8ops import OpPlan
+    from harness.int8ops import OpPlan
 
 f32 = np.float32
 TYPE_RANGE = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1)}

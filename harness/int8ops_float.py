@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import quant
+from harness import quant
 
 if TYPE_CHECKING:
-    from .int8ops import OpPlan
+    from harness.int8ops import OpPlan
 
 f32 = np.float32
 _CLAMPS = {quant.ACT_NONE: (-np.inf, np.inf), quant.ACT_RELU: (0.0, np.inf),

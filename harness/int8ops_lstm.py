@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import quant
-from .int8_fixedpoint import div_pot, i64, requant_double, wrap32
-from .model import Graph, Op
+from harness import quant
+from harness.int8_fixedpoint import div_pot, i64, requant_double, wrap32
+from harness.model import Graph, Op
 
 if TYPE_CHECKING:
-    from .int8ops import OpPlan
+    from harness.int8ops import OpPlan
 
 # LSTM input slots (TFLite's order).
 INPUT, OUTPUT_STATE, CELL_STATE = 0, 18, 19
@@ -262,7 +262,7 @@ def lstm_step(p: LstmParams, plan: OpPlan, x: np.ndarray, h: np.ndarray, c: np.n
 
 def lstm(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
     """UNIDIRECTIONAL_SEQUENCE_LSTM over every time step; state kept across runs."""
-    from .int8ops_recurrent import state
+    from harness.int8ops_recurrent import state
 
     p = plan.cache.get("lstm") or plan.cache.setdefault("lstm", lstm_params(plan.graph, plan.op))
     x = ins[INPUT].astype(np.int64)

@@ -44,12 +44,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import int8ops_lstm, quant
-from .int8_fixedpoint import requant_double, wrap32
-from .model import Graph, Op
+from harness import int8ops_lstm, quant
+from harness.int8_fixedpoint import requant_double, wrap32
+from harness.model import Graph, Op
 
 if TYPE_CHECKING:
-    from .int8ops import OpPlan
+    from harness.int8ops import OpPlan
 
 
 def f32_scale(a: float, b: float, c: float) -> float:

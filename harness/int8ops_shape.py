@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import quant
-from .errors import UnsupportedOp
-from .int8_fixedpoint import requant_double
-from .model import Graph, Op, Tensor
+from harness import quant
+from harness.errors import UnsupportedOp
+from harness.int8_fixedpoint import requant_double
+from harness.model import Graph, Op, Tensor
 
 if TYPE_CHECKING:
-    from .int8ops import OpPlan
+    from harness.int8ops import OpPlan
 
 Dims4 = tuple[int, int, int, int]
 

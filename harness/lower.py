@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import int16ops, lower_elementwise, lower_recurrent, lower_shape, quant
-from .dtypes import lacking
-from .errors import BadInput, UnsupportedOp, UnsupportedType
-from .lower_base import (
+from harness import int16ops, lower_elementwise, lower_recurrent, lower_shape, quant
+from harness.dtypes import lacking
+from harness.errors import BadInput, UnsupportedOp, UnsupportedType
+from harness.lower_base import (
     ACT_NAMES,
     PAD_NAMES,
     CArray,
@@ -27,8 +27,8 @@ from .lower_base import (
     ptr,
     tdesc,
 )
-from .lower_check import check_lowerable
-from .model import Graph, Op, Tensor
+from harness.lower_check import check_lowerable
+from harness.model import Graph, Op, Tensor
 
 Lowering = Callable[[Graph, Op, LoweredOp], None]
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import quant
-from .dtypes import INT_RANGES
-from .errors import UnsupportedOp
-from .model import Graph, Op, Tensor
+from harness import quant
+from harness.dtypes import INT_RANGES
+from harness.errors import UnsupportedOp
+from harness.model import Graph, Op, Tensor
 
 ACT_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 PAD_NAMES = {0: "SAME", 1: "VALID"}

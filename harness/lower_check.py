@@ -10,10 +10,10 @@ exit 13).
 
 from __future__ import annotations
 
-from . import quant
-from .errors import UnsupportedOp, UnsupportedType
-from .model import Graph
-from .model_check import FUSED_CLAMP_OPS, FUSED_LOWERABLE
+from harness import quant
+from harness.errors import UnsupportedOp, UnsupportedType
+from harness.model import Graph
+from harness.model_check import FUSED_CLAMP_OPS, FUSED_LOWERABLE
 
 # Inputs the builtin runtime bakes into flash: (op, input position).
 CONST_OPERANDS = {
@@ -26,7 +26,7 @@ def check_lowerable(graph: Graph) -> None:
     non-constant filters and biases, grouped convolutions, fused TANH or SIGN_BIT
     (UnsupportedOp, exit 12); activations of a type the generated C has no pointer
     for, or integer activations without quantization (UnsupportedType, exit 13)."""
-    from .lower import C_TYPES  # lower.py imports this module
+    from harness.lower import C_TYPES  # lower.py imports this module
 
     used = sorted({i for op in graph.ops for i in op.inputs + op.outputs if i >= 0})
     for t in (graph.tensors[i] for i in used):

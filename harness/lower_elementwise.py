@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import int8ops_elementwise as ew
-from .errors import UnsupportedOp, UnsupportedType
-from .lower_base import CArray, LoweredOp, dims, ptr
-from .model import Graph, Op, Tensor
+from harness import int8ops_elementwise as ew
+from harness.errors import UnsupportedOp, UnsupportedType
+from harness.lower_base import CArray, LoweredOp, dims, ptr
+from harness.model import Graph, Op, Tensor
 
 CTYPES = {"int8": "int8_t", "int16": "int16_t"}
 SUFFIX = {"int8": "s8", "int16": "s16"}

@@ -19,11 +19,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import UnsupportedOp, UnsupportedType
-from .int8ops_lstm import GATES, W_INPUT, W_RECURRENT, lstm_params
-from .int8ops_recurrent import svdf_params
-from .lower_base import CArray, LoweredOp, ptr, tdesc
-from .model import Graph, Op, Tensor
+from harness.errors import UnsupportedOp, UnsupportedType
+from harness.int8ops_lstm import GATES, W_INPUT, W_RECURRENT, lstm_params
+from harness.int8ops_recurrent import svdf_params
+from harness.lower_base import CArray, LoweredOp, ptr, tdesc
+from harness.model import Graph, Op, Tensor
 
 
 def _check_io(op: Op, *tensors: Tensor) -> None:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import quant
-from .errors import UnsupportedOp, UnsupportedType
-from .int8ops_shape import (
+from harness import quant
+from harness.errors import UnsupportedOp, UnsupportedType
+from harness.int8ops_shape import (
     DTYPES,
     act_range,
     batch_matmul_multiplier,
@@ -26,8 +26,17 @@ from .int8ops_shape import (
     transpose_conv_padding,
     transpose_geometry,
 )
-from .lower_base import ACT_NAMES, PAD_NAMES, CArray, LoweredOp, add_requant, dims, ptr, tdesc
-from .model import Graph, Op, Tensor
+from harness.lower_base import (
+    ACT_NAMES,
+    PAD_NAMES,
+    CArray,
+    LoweredOp,
+    add_requant,
+    dims,
+    ptr,
+    tdesc,
+)
+from harness.model import Graph, Op, Tensor
 
 _SUFFIX = {"int8": "s8", "int16": "s16"}
 _CTYPE = {"int8": "int8_t", "int16": "int16_t"}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from .errors import ModelNotFound, NotAModel, UnsupportedType
+from harness.errors import ModelNotFound, NotAModel, UnsupportedType
 
 _TYPE_NAMES: dict[int, str] = {v: k for k, v in vars(schema.TensorType).items()
                                if not k.startswith("_")}
@@ -269,7 +269,7 @@ def _graph_from(model: Any, data: bytes, path: Path) -> Graph:
     sha = hashlib.sha256(data).hexdigest()
     graph = Graph(path, sha, tensors, ops, inputs, outputs, desc, versions)
     _check_dataflow(graph)
-    from .model_check import check_ops  # op by op: operands, shapes, options
+    from harness.model_check import check_ops  # op by op: operands, shapes, options
 
     check_ops(graph)
     return graph

@@ -21,8 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import NotAModel
-from .model import Graph, Op, Tensor
+from harness.errors import NotAModel
+from harness.model import Graph, Op, Tensor
 
 PADDINGS = (0, 1)  # SAME, VALID
 FUSED = range(6)  # NONE, RELU, RELU_N1_TO_1, RELU6, TANH, SIGN_BIT
@@ -267,7 +267,7 @@ REQUIRED: dict[str, tuple[int, ...]] = {
 
 def check_ops(graph: Graph) -> None:
     """Raise NotAModel, naming the op, for the first op inconsistent with itself."""
-    from .model_check_shape import SHAPE_CHECKS  # it builds on the helpers above
+    from harness.model_check_shape import SHAPE_CHECKS  # it builds on the helpers above
 
     for op in graph.ops:
         need = REQUIRED.get(op.name, ())

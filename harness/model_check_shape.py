@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .model import Graph, Op, Tensor
-from .model_check import (
+from harness.model import Graph, Op, Tensor
+from harness.model_check import (
     FUSED,
     PADDINGS,
     _bad,

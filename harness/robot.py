@@ -21,8 +21,8 @@ from pathlib import Path
 from robot.api import logger
 from robot.api.deco import keyword, library
 
-from .errors import HarnessError
-from .pipeline import RunConfig, run
+from harness.errors import HarnessError
+from harness.run.pipeline import RunConfig, run
 
 
 def _names(value: str | list[str] | tuple[str, ...] | None) -> list[str] | None:

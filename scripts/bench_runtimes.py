@@ -11,7 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
-from harness.runtimes import compare_runtimes, table
+from harness.bench.runtimes import compare_runtimes, table
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = [ROOT.parent / "shared" / "models" / n

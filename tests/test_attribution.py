@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, shared_model
-from harness import synth
-from harness.pipeline import RunConfig, run
+from harness.run.pipeline import RunConfig, run
+from support import synth
 
 
 def _part(res: dict, name: str) -> dict:

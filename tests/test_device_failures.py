@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLE, ROOT
-from harness import synth
-from harness.backends import QemuBackend
-from harness.build import build
-from harness.device import run_vectors
+from harness.device.backends import QemuBackend
+from harness.device.link import Link
+from harness.device.session import run_vectors
 from harness.errors import DeviceError, DeviceFault
-from harness.firmware import generate_builtin
-from harness.link import Link
 from harness.model import parse_model, parse_model_bytes
-from harness.targets import get_target
-from harness.vectors import random_vectors
+from harness.run.vectors import random_vectors
+from harness.runtimes.build import build
+from harness.runtimes.firmware import generate_builtin
+from harness.targets.table import get_target
+from support import synth
 
 STM32F4 = get_target("stm32f4")
 

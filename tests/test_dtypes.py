@@ -13,20 +13,20 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from conftest import ROOT, shared_model
 from harness import int8ops, lower, quant
-from harness.arena import plan_arena
-from harness.compare import FLOAT_TOLERANCE_ULP, compare_output, float_ulp_keys
+from harness.analysis.compare import FLOAT_TOLERANCE_ULP, compare_output, float_ulp_keys
 from harness.dtypes import coverage_table
 from harness.errors import UnsupportedType
-from harness.firmware import generate_builtin
 from harness.int16ops import requant_single_wide
 from harness.model import Graph, parse_model
-from harness.pipeline import RunConfig, run
 from harness.references.base import ReferenceUnavailable
 from harness.references.litert import LiteRTRef
 from harness.references.numpy_int8 import NumpyInt8
-from harness.synth_dtypes import DtypeModelBuilder, chain, one_op
-from harness.targets import get_target
-from harness.vectors import random_vectors
+from harness.run.pipeline import RunConfig, run
+from harness.run.vectors import random_vectors
+from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.firmware import generate_builtin
+from harness.targets.table import get_target
+from support.synth_dtypes import DtypeModelBuilder, chain, one_op
 
 
 def write(tmp_path: Path, model: bytes, name: str = "m.tflite") -> Path:

@@ -12,10 +12,10 @@ import pytest
 from ai_edge_litert import schema_py_generated as schema
 
 from conftest import EXAMPLE, ROOT, shared_model
-from harness import synth, synth_dtypes
 from harness.cli import main
 from harness.errors import ExitCode
-from harness.pipeline import RunConfig, run
+from harness.run.pipeline import RunConfig, run
+from support import synth, synth_dtypes
 
 
 def _results(runs_dir: Path) -> dict:

@@ -1,7 +1,7 @@
 """Elementwise ops (firmware/kernels/hx_elementwise.c and harness/int8ops_elementwise.py)
 must be bit-exact with LiteRT's reference kernels (BUILTIN_REF).
 
-Each seeded random case builds a one-op model with harness.synth_elementwise, runs
+Each seeded random case builds a one-op model with support.synth_elementwise, runs
 it through LiteRT BUILTIN_REF, through the host-compiled C kernel (fed with the
 parameters harness.lower_elementwise uses) and through the NumPy reference, and
 compares every output byte. int16 variants are in test_elementwise_int16.py.
@@ -17,17 +17,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from kernels_host import HxDims, build_host_library, have_host_gcc
-from litert_host import litert_ref
 
 from harness import int8ops_elementwise as ew
 from harness import quant
-from harness import synth_elementwise as se
 from harness.int8ops import run_op
 from harness.lower_elementwise import LOWERINGS
 from harness.model import Graph, parse_model_bytes
-from harness.pipeline import RunConfig, run
-from harness.synth_builder import ModelBuilder
+from harness.run.pipeline import RunConfig, run
+from support import synth_elementwise as se
+from support.kernels_host import HxDims, build_host_library, have_host_gcc
+from support.litert_host import litert_ref
+from support.synth_builder import ModelBuilder
 
 N_CASES = 24
 ACTS = (quant.ACT_NONE, quant.ACT_RELU, quant.ACT_RELU6, quant.ACT_RELU_N1_TO_1)

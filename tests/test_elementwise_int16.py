@@ -14,14 +14,14 @@ from test_elementwise import SEEDS, check, lib, log_uniform, quantize_case  # no
 
 from conftest import shared_model
 from harness import quant
-from harness import synth_elementwise as se
 from harness.errors import UnsupportedOp, UnsupportedType
 from harness.lower import check_supported
 from harness.lower_base import LoweredOp
 from harness.lower_elementwise import LOWERINGS
 from harness.model import parse_model, parse_model_bytes
-from harness.pipeline import RunConfig, run
-from harness.synth_builder import ModelBuilder
+from harness.run.pipeline import RunConfig, run
+from support import synth_elementwise as se
+from support.synth_builder import ModelBuilder
 
 
 def rand_int16(rng: np.random.Generator, shape: list[int]) -> np.ndarray:

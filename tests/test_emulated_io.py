@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import EXAMPLE
-from harness import synth
-from harness.pipeline import RunConfig, run
+from harness.run.pipeline import RunConfig, run
+from support import synth
 
 
 def test_inputs_bypass_the_uart_and_results_stay_exact(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Bad-input sweep, part 1: >= 1,000 mutated .tflite files (issue #7).
 
-A seeded mutator damages a fixed corpus (the example CNN and small harness.synth
+A seeded mutator damages a fixed corpus (the example CNN and small support.synth
 models): bit flips, truncations, overwritten words, shifted flatbuffer offsets,
 spliced bytes, and structural edits through the schema's object API (huge and
 negative dimensions, wrong buffer/tensor/opcode indices, resized buffers, changed
@@ -28,15 +28,15 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from harness import synth
-from harness.arena import plan_arena
 from harness.errors import ExitCode, HarnessError
-from harness.firmware import generate_builtin
 from harness.int8ops import Int8Interpreter, unsupported
 from harness.lower import check_supported
 from harness.model import parse_model_bytes
-from harness.targets import check_fits, estimate_footprint, get_target
-from harness.vectors import random_vectors
+from harness.run.vectors import random_vectors
+from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.firmware import generate_builtin
+from harness.targets.table import check_fits, estimate_footprint, get_target
+from support import synth
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = 3000

@@ -1,6 +1,6 @@
 """The C kernels in firmware/kernels must be bit-exact with LiteRT's reference kernels.
 
-Each case builds a one-op int8 model with harness.synth, runs it through LiteRT
+Each case builds a one-op int8 model with support.synth, runs it through LiteRT
 (BUILTIN_REF) and through the host-compiled kernels fed with parameters from
 harness.quant, and compares every output byte.
 """
@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from kernels_host import (
+
+from harness import quant
+from support import synth
+from support.kernels_host import (
     ARM_FLAGS,
     KERNEL_DIR,
     HostKernels,
@@ -28,9 +31,7 @@ from kernels_host import (
     have_host_gcc,
     kernel_sources,
 )
-from litert_host import litert_ref
-
-from harness import quant, synth
+from support.litert_host import litert_ref
 
 N_CASES = 24
 ACTIVATIONS = (quant.ACT_NONE, quant.ACT_RELU, quant.ACT_RELU6, quant.ACT_RELU_N1_TO_1)

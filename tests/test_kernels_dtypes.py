@@ -1,10 +1,10 @@
 """int16 (16x8) and float32 kernels against LiteRT BUILTIN_REF.
 
-Each case builds a one-op model with harness.synth_dtypes and runs it three
+Each case builds a one-op model with support.synth_dtypes and runs it three
 ways: LiteRT with its reference kernels, the C kernel compiled for the host
 (parameters from the same host code the lowering uses), and the NumPy
 reference (harness.int8ops). int16 results must be bit-exact; float32 results
-within :data:`harness.compare.FLOAT_TOLERANCE_ULP` ULPs.
+within :data:`harness.analysis.compare.FLOAT_TOLERANCE_ULP` ULPs.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from typing import Any
 import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter
-from kernels_host import HxConvParams, HxFcParams, build_host_library, have_host_gcc
-from kernels_host_dtypes import DtypeKernels, Requant
-from litert_host import litert_ref
 
 from harness import int8ops, int16ops, quant
-from harness.compare import FLOAT_TOLERANCE_ULP, float_ulp_keys
+from harness.analysis.compare import FLOAT_TOLERANCE_ULP, float_ulp_keys
 from harness.lower_base import fused_act_range
 from harness.model import Graph, parse_model
-from harness.synth_dtypes import one_op
+from support.kernels_host import HxConvParams, HxFcParams, build_host_library, have_host_gcc
+from support.kernels_host_dtypes import DtypeKernels, Requant
+from support.litert_host import litert_ref
+from support.synth_dtypes import one_op
 
 N_CASES = 24
 ACTIVATIONS = (quant.ACT_NONE, quant.ACT_RELU, quant.ACT_RELU6, quant.ACT_RELU_N1_TO_1)

@@ -9,11 +9,11 @@ import pytest
 from ai_edge_litert.interpreter import Interpreter
 
 from conftest import EXAMPLE, SHARED_MODELS, shared_model
-from harness import synth
-from harness.arena import plan_arena
 from harness.errors import BadInput, ModelNotFound, NotAModel
 from harness.model import parse_model, parse_model_bytes
-from harness.vectors import load_vectors, random_vectors
+from harness.run.vectors import load_vectors, random_vectors
+from harness.runtimes.builtin.arena import plan_arena
+from support import synth
 
 REAL_MODELS = (sorted(p.name for p in SHARED_MODELS.glob("*.tflite"))
                or ["micro_speech_quantized.tflite"])

@@ -16,11 +16,12 @@ from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from conftest import EXAMPLE, shared_model
-from harness import quant, synth
+from harness import quant
 from harness.int8ops import Int8Interpreter, OpPlan, run_graph, run_op
 from harness.model import Graph, parse_model, parse_model_bytes
 from harness.references.base import ReferenceUnavailable
 from harness.references.numpy_int8 import NumpyInt8
+from support import synth
 
 N_CASES = 24
 ACTS = (quant.ACT_NONE, quant.ACT_RELU, quant.ACT_RELU6, quant.ACT_RELU_N1_TO_1)
@@ -475,7 +476,7 @@ def test_single_rounding_matches_python_integers() -> None:
 
 def _c_kernel_output(kernels: Any, graph: Graph, x: np.ndarray) -> np.ndarray:
     """The host-built C kernel's output for a one-op conv/depthwise/FC graph."""
-    import kernels_host as kh
+    from support import kernels_host as kh
 
     plan = OpPlan(graph, graph.ops[0])
     op, rq = graph.ops[0], plan.rq
@@ -502,7 +503,8 @@ def _c_kernel_output(kernels: Any, graph: Graph, x: np.ndarray) -> np.ndarray:
 
 def test_variants_match_the_c_kernel_builds(tmp_path: Path) -> None:
     """"reference" is the default C build, "single" the -DHX_REQUANT_SINGLE_ROUNDING one."""
-    kh = pytest.importorskip("kernels_host", reason="tests/kernels_host.py not importable")
+    kh = pytest.importorskip("support.kernels_host",
+                             reason="tests/support/kernels_host.py not importable")
     if not kh.have_host_gcc():
         pytest.skip("no host gcc on PATH: cannot build firmware/kernels for the host")
     builds = {"reference": kh.HostKernels(kh.build_host_library(tmp_path / "d")),

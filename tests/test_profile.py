@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import EXAMPLE, tflm_tree
-from harness.pipeline import RunConfig, run
-from harness.profile import tflm_op_counts
+from harness.analysis.profile import tflm_op_counts
+from harness.run.pipeline import RunConfig, run
 
 
 def _check_profile(res: dict) -> None:

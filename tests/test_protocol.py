@@ -1,7 +1,7 @@
 """Wire protocol tests: codec, decoder recovery, and Link against the real device C code.
 
 The device side (firmware/proto/hx_proto.c) is compiled for the host together
-with tests/hx_testdev.c into a program that uses stdin/stdout as its UART. The
+with tests/support/hx_testdev.c into a program that uses stdin/stdout as its UART. The
 Link talks to it over a real pty pair or a TCP socket, through a relay thread
 that can flip bits, drop, truncate and duplicate frames and insert garbage.
 """
@@ -25,9 +25,8 @@ from pathlib import Path
 import pytest
 import serial
 
-from harness.errors import DeviceError, DeviceFault, DeviceTimeout, ProtocolError
-from harness.link import Link
-from harness.protocol import (
+from harness.device.link import Link
+from harness.device.protocol import (
     ACK,
     FAULT,
     INVOKED,
@@ -47,6 +46,7 @@ from harness.protocol import (
     pack_frame,
     parse_kv,
 )
+from harness.errors import DeviceError, DeviceFault, DeviceTimeout, ProtocolError
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "firmware" / "proto"
@@ -283,7 +283,7 @@ def testdev(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "-Werror",
         "-Wconversion",
         f"-I{PROTO_DIR}",
-        str(ROOT / "tests" / "hx_testdev.c"),
+        str(ROOT / "tests" / "support" / "hx_testdev.c"),
         str(PROTO_DIR / "hx_proto.c"),
         "-o",
         str(exe),

@@ -11,19 +11,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kernels_host import build_host_library, have_host_gcc
-from litert_host import litert_ref
 
 from conftest import shared_model
 from harness import int8ops_elementwise as ew
-from harness import quant, synth_convert
+from harness import quant
 from harness.int8ops import run_graph, run_op
 from harness.model import parse_model, parse_model_bytes
-from harness.pipeline import RunConfig, run
 from harness.references.known_wrong import known_wrong
-from harness.synth_builder import ModelBuilder
-from harness.synth_dtypes import one_op
-from harness.vectors import random_vectors
+from harness.run.pipeline import RunConfig, run
+from harness.run.vectors import random_vectors
+from support import synth_convert
+from support.kernels_host import build_host_library, have_host_gcc
+from support.litert_host import litert_ref
+from support.synth_builder import ModelBuilder
+from support.synth_dtypes import one_op
 
 N_CASES = 20
 SEEDS = range(N_CASES)

@@ -22,7 +22,7 @@ from harness.int8ops_recurrent import svdf_params
 from harness.lower_base import LoweredOp
 from harness.lower_recurrent import LOWERINGS
 from harness.model import Graph, parse_model, parse_model_bytes
-from harness.synth_recurrent import LstmCase, SvdfCase, lstm_model, svdf_model
+from support.synth_recurrent import LstmCase, SvdfCase, lstm_model, svdf_model
 
 REPO = Path(__file__).resolve().parents[1]
 KERNELS = REPO / "firmware" / "kernels"
@@ -52,7 +52,7 @@ class LstmParams(ctypes.Structure):
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
-    """The recurrent kernels alone, with the flags of tests/kernels_host.py."""
+    """The recurrent kernels alone, with the flags of tests/support/kernels_host.py."""
     out = tmp_path_factory.mktemp("hx_recurrent") / "librecurrent.so"
     cmd = ["gcc", "-std=c99", "-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror",
            f"-I{KERNELS}", str(KERNELS / "hx_recurrent.c"), str(KERNELS / "hx_lstm.c"),
@@ -329,8 +329,8 @@ def test_lowering_refuses_what_the_kernel_lacks() -> None:
 def test_chain_model_in_qemu_keeps_state_across_vectors(tmp_path: Path) -> None:
     """LSTM -> RESHAPE -> SVDF built for stm32f4 and run in QEMU: bit-exact with LiteRT
     on every vector, and the state matters (the same input twice gives two answers)."""
-    from harness.pipeline import RunConfig, run
-    from harness.synth_recurrent import chain_model
+    from harness.run.pipeline import RunConfig, run
+    from support.synth_recurrent import chain_model
 
     model = tmp_path / "recurrent_chain.tflite"
     model.write_bytes(chain_model(4))

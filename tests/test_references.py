@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import EXAMPLE, shared_model
-from harness.compare import compare_output
+from harness.analysis.compare import compare_output
 from harness.model import parse_model
 from harness.references.runner import run_reference
-from harness.vectors import random_vectors
+from harness.run.vectors import random_vectors
 
 
 def test_native_crash_is_reported_and_the_next_reference_still_runs() -> None:

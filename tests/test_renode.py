@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE
-from harness.backends.renode import (
+from harness.device.backends.renode import (
     RENODE_UART,
     RenodeBackend,
     render_renode_files,
     renode_test_command,
 )
 from harness.errors import BadInput, ExitCode, MissingTool
-from harness.targets import get_target
+from harness.targets.table import get_target
 
 NO_RENODE = "Renode not installed: see renode/README.md"
 
@@ -85,9 +85,9 @@ def test_missing_renode_names_what_to_install(tmp_path: Path,
 
 def _stm32f4_elf() -> Path:
     """The example model's firmware for stm32f4 without semihosting (inputs over UART)."""
-    from harness.build import build
-    from harness.firmware import generate_builtin
     from harness.model import parse_model
+    from harness.runtimes.build import build
+    from harness.runtimes.firmware import generate_builtin
 
     project = generate_builtin(parse_model(EXAMPLE), get_target("stm32f4"), semihosting=False)
     return build(project).elf
@@ -95,7 +95,7 @@ def _stm32f4_elf() -> Path:
 
 @pytest.mark.skipif(shutil.which("renode") is None, reason=NO_RENODE)
 def test_renode_boots_firmware_and_answers_hello(tmp_path: Path) -> None:
-    from harness.link import Link
+    from harness.device.link import Link
 
     backend = RenodeBackend(get_target("stm32f4"), _stm32f4_elf(), tmp_path)
     with backend as url:

@@ -324,7 +324,7 @@ def test_junit_and_html_do_not_mutate_results(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the real pipeline
 
 def test_reports_from_a_real_run(tmp_path: Path) -> None:
-    from harness.pipeline import RunConfig, run
+    from harness.run.pipeline import RunConfig, run
 
     res = run(RunConfig(vectors=2, runs_dir=tmp_path / "runs", quiet=True))
     folder = Path(res["run_dir"])

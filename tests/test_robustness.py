@@ -24,8 +24,8 @@ import pytest
 from harness.cli import RUN_OPTIONS, run_with_exit_code
 from harness.errors import BadInput, DiskFull, ExitCode
 from harness.model import parse_model
-from harness.pipeline import RunConfig, run
-from harness.vectors import load_vectors
+from harness.run.pipeline import RunConfig, run
+from harness.run.vectors import load_vectors
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "example_cnn_int8.tflite"  # input (1, 32, 32, 1) int8

@@ -8,14 +8,14 @@ import ctypes
 
 import numpy as np
 import pytest
-from litert_host import litert_ref
-from shape_host import host_library, run_c
 
 from conftest import shared_model
 from harness import int8ops
 from harness.lower_base import LoweredOp
 from harness.lower_shape import LOWERINGS
 from harness.model import parse_model
+from support.litert_host import litert_ref
+from support.shape_host import host_library, run_c
 
 MODELS = ["seanet_pad0", "seanet_strided_slice0", "seanet_transpose_conv0"]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from harness import int8ops_shape, lower_shape
-from harness.arena import plan_arena
 from harness.errors import UnsupportedOp, UnsupportedType
 from harness.lower_base import LoweredOp
 from harness.model import Graph, parse_model_bytes
-from harness.synth_shape import ShapeModelBuilder, one_op
+from harness.runtimes.builtin.arena import plan_arena
+from support.synth_shape import ShapeModelBuilder, one_op
 
 
 def lower_one(model: bytes) -> LoweredOp:

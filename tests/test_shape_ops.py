@@ -1,7 +1,7 @@
 """Shape and data-movement ops: host-compiled C kernels and the NumPy reference
 must be bit-exact with LiteRT BUILTIN_REF.
 
-Each case builds a one-op model with harness.synth_shape (seeded random
+Each case builds a one-op model with support.synth_shape (seeded random
 shapes, options and quantization), runs it through LiteRT's reference
 kernels, through the C kernel (parameters resolved by the lowering's host
 code) and through harness.int8ops, and compares every output element.
@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from litert_host import litert_ref
-from shape_host import host_library, run_c
 
 from harness import int8ops, quant
 from harness.lower_base import LoweredOp
 from harness.lower_shape import LOWERINGS
 from harness.model import parse_model_bytes
-from harness.synth_shape import one_op
+from support.litert_host import litert_ref
+from support.shape_host import host_library, run_c
+from support.synth_shape import one_op
 
 N_CASES = 20
 Case = dict[str, Any]

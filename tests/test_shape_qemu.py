@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.pipeline import RunConfig, run
-from harness.synth_shape import shape_chain
+from harness.run.pipeline import RunConfig, run
+from support.synth_shape import shape_chain
 
 SHAPE_OPS = {"PAD", "PADV2", "STRIDED_SLICE", "TRANSPOSE_CONV", "CONCATENATION", "TRANSPOSE",
              "SQUEEZE", "BATCH_MATMUL", "EXPAND_DIMS", "MEAN"}

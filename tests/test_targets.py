@@ -12,18 +12,19 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, FULL, ROOT, shared_model
-from harness import pipeline, synth
-from harness.arena import plan_arena
-from harness.backends import QemuBackend
-from harness.build import build
-from harness.device import run_vectors
+from harness.device.backends import QemuBackend
+from harness.device.link import Link
+from harness.device.session import run_vectors
 from harness.errors import BadInput, DeviceFault
-from harness.firmware import generate_builtin
-from harness.link import Link
 from harness.model import Graph, parse_model
-from harness.pipeline import RunConfig, run
-from harness.targets import TARGETS, Target, check_fits, estimate_footprint
-from harness.vectors import random_vectors
+from harness.run import pipeline
+from harness.run.pipeline import RunConfig, run
+from harness.run.vectors import random_vectors
+from harness.runtimes.build import build
+from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.firmware import generate_builtin
+from harness.targets.table import TARGETS, Target, check_fits, estimate_footprint
+from support import synth
 
 NAMES = sorted(TARGETS)
 # The whole matrix takes ~20 s, so every target runs by default. Should it grow past

@@ -16,9 +16,9 @@ import pytest
 
 from conftest import EXAMPLE, ROOT, shared_model, tflm_tree
 from harness.errors import ExitCode
-from harness.pipeline import RunConfig, resolve_runtime, run
-from harness.tflm.firmware import check_tflm_ops, resolver_methods
-from harness.tflm.tree import find_tree
+from harness.run.pipeline import RunConfig, resolve_runtime, run
+from harness.runtimes.tflm.firmware import check_tflm_ops, resolver_methods
+from harness.runtimes.tflm.tree import find_tree
 
 
 def _harness(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -123,7 +123,7 @@ def test_shared_models_on_tflm(name: str, runs_dir: Path) -> None:
                                   "hello_world_int8.tflite"])
 def test_builtin_and_tflm_devices_agree(name: str) -> None:
     tree = tflm_tree()
-    from harness.runtimes import compare_runtimes
+    from harness.bench.runtimes import compare_runtimes
 
     model = EXAMPLE if name == "example" else shared_model(name)
     r = compare_runtimes(model, 3, tree, "stm32f4")

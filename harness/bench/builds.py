@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..build import build
-from ..firmware import generate_builtin
-from ..model import parse_model
-from ..pipeline import EXAMPLE_MODEL
-from ..targets import get_target
-from .stats import Figure
+from harness.bench.stats import Figure
+from harness.model import parse_model
+from harness.run.pipeline import EXAMPLE_MODEL
+from harness.runtimes.build import build
+from harness.runtimes.firmware import generate_builtin
+from harness.targets.table import get_target
 
 
 def cold_builds(repeats: int = 3, target: str = "stm32f4") -> Figure:
@@ -63,8 +63,8 @@ def tflm_builds(tflm_dir: Path | None, cold: bool = False, target: str = "stm32f
     """Cached (and, if asked, cold) TFLM library build times."""
     if tflm_dir is None:
         return [Figure("(c) TFLM library build", [], note="no TFLM tree configured")]
-    from ..tflm.library import build_library
-    from ..tflm.tree import find_tree
+    from harness.runtimes.tflm.library import build_library
+    from harness.runtimes.tflm.tree import find_tree
 
     tree, flags = find_tree(tflm_dir), get_target(target).cflags
     figs = []

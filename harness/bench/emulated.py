@@ -14,15 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..backends import QemuBackend
-from ..build import build
-from ..device import write_inputs_file
-from ..firmware import SEMIHOST_FILE, generate_builtin
-from ..link import Link
-from ..model import parse_model
-from ..targets import get_target
-from ..vectors import random_vectors
-from .stats import Figure
+from harness.bench.stats import Figure
+from harness.device.backends import QemuBackend
+from harness.device.link import Link
+from harness.device.session import write_inputs_file
+from harness.model import parse_model
+from harness.run.vectors import random_vectors
+from harness.runtimes.build import build
+from harness.runtimes.firmware import SEMIHOST_FILE, generate_builtin
+from harness.targets.table import get_target
 
 
 def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4") -> list[Figure]:

@@ -27,14 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..backends import QemuBackend
-from ..build import build
-from ..firmware import ROOT, generate_builtin
-from ..link import Link
-from ..model import parse_model
-from ..targets import get_target
-from ..transfer import WINDOW
-from .stats import Figure
+from harness.bench.stats import Figure
+from harness.device.backends import QemuBackend
+from harness.device.link import Link
+from harness.device.transfer import WINDOW
+from harness.model import parse_model
+from harness.runtimes.build import build
+from harness.runtimes.firmware import ROOT, generate_builtin
+from harness.targets.table import get_target
 
 CHUNK = 64  # bytes per paced write: USB CDC (e.g. an ST-LINK VCP) moves 64-byte packets
 EXAMPLE = ROOT / "examples" / "example_cnn_int8.tflite"
@@ -133,7 +133,8 @@ def protocol_rates(baud: int, repeats: int, window: int = WINDOW) -> list[float]
     with tempfile.TemporaryDirectory() as tmp:
         exe = Path(tmp) / "hx_testdev"
         subprocess.run([shutil.which("gcc") or "gcc", "-O2", f"-I{ROOT / 'firmware/proto'}",
-                        str(ROOT / "tests/hx_testdev.c"), str(ROOT / "firmware/proto/hx_proto.c"),
+                        str(ROOT / "tests/support/hx_testdev.c"),
+                        str(ROOT / "firmware/proto/hx_proto.c"),
                         "-o", str(exe)], check=True)
         dev = subprocess.Popen([str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert dev.stdin is not None and dev.stdout is not None

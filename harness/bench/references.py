@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import parse_model
-from ..references import REFERENCES, ReferenceUnavailable
-from ..vectors import random_vectors
-from .stats import Figure
+from harness.bench.stats import Figure
+from harness.model import parse_model
+from harness.references import REFERENCES, ReferenceUnavailable
+from harness.run.vectors import random_vectors
 
 NAMES = ("litert-ref", "litert", "tflm-host", "numpy-int8", "numpy-float")
 

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..firmware import ROOT
-from .stats import Figure, table
+from harness.bench.stats import Figure, table
+from harness.runtimes.firmware import ROOT
 
 LINK_NOTE = (
     'QEMU behind the link: the device is the board firmware (inputs over the link, '
@@ -45,10 +45,10 @@ def machine() -> str:
 def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = False,
               quick: bool = False, log: Callable[[str], None] = print) -> list[Figure]:
     """All figures (a)-(e); writes them to `out` as markdown and returns them."""
-    from .builds import cold_builds, tflm_builds, warm_overhead
-    from .emulated import emulated_throughput
-    from .link import link_efficiency_isolated
-    from .references import reference_speed
+    from harness.bench.builds import cold_builds, tflm_builds, warm_overhead
+    from harness.bench.emulated import emulated_throughput
+    from harness.bench.link import link_efficiency_isolated
+    from harness.bench.references import reference_speed
 
     person = SHARED / "person_detect.tflite"
     models = [EXAMPLE] + ([person] if person.exists() else [])
@@ -80,8 +80,8 @@ def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = Fals
             "LiteRT cannot load person_detect (per-channel quantization on axis 3), so the "
             "numpy-int8 / litert-ref ratio comes from the next model.")
     if tflm_dir is not None:
-        from ..runtimes import compare_runtimes
-        from ..runtimes import table as runtime_table
+        from harness.bench.runtimes import compare_runtimes
+        from harness.bench.runtimes import table as runtime_table
 
         rows = [compare_runtimes(m, 3, tflm_dir, "stm32f4") for m in
                 (SHARED / "micro_speech_quantized.tflite", person) if m.exists()]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..build import CACHE_DIR
-from .runner import ReferenceResult, run_reference
+from harness.references.runner import ReferenceResult, run_reference
+from harness.runtimes.build import CACHE_DIR
 
 PACKAGES = ("ai-edge-litert", "tflite-micro", "numpy")
 _HARNESS = Path(__file__).resolve().parents[1]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import HarnessError
-from ..model import parse_model
-from .base import Reference, ReferenceUnavailable
-from .floatops import dequantize
+from harness.errors import HarnessError
+from harness.model import parse_model
+from harness.references.base import Reference, ReferenceUnavailable
+from harness.references.floatops import dequantize
 
 
 class FloatModel(Reference):

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..model import Graph, Op, Tensor
-from ..quant import conv_output_and_padding
+from harness.model import Graph, Op, Tensor
+from harness.quant import conv_output_and_padding
 
 FloatOp = Callable[[Graph, Op, list[np.ndarray | None]], np.ndarray]
 

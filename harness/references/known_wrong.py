@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..model import Graph, Op
-from .runner import ReferenceResult
+from harness.model import Graph, Op
+from harness.references.runner import ReferenceResult
 
 Predicate = Callable[[Graph, Op], bool]
 

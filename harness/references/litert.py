@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Reference, ReferenceUnavailable
+from harness.references.base import Reference, ReferenceUnavailable
 
 
 def condense(message: str) -> str:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import HarnessError
-from ..model import parse_model
-from .base import Reference, ReferenceUnavailable
+from harness.errors import HarnessError
+from harness.model import parse_model
+from harness.references.base import Reference, ReferenceUnavailable
 
 
 class NumpyInt8(Reference):
@@ -25,7 +25,7 @@ class NumpyInt8(Reference):
     requant = "reference"
 
     def load(self, model_path: Path, *, per_layer: bool = False) -> None:
-        from ..int8ops import Int8Interpreter, unsupported  # in the worker process only
+        from harness.int8ops import Int8Interpreter, unsupported  # in the worker process only
 
         try:
             graph = parse_model(model_path)

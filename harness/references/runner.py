@@ -37,7 +37,7 @@ class ReferenceResult:
 def run_reference(name: str, model: Path, vectors: list[np.ndarray], *, per_layer: bool = False,
                   float_model: Path | None = None, timeout: float = 600.0) -> ReferenceResult:
     """Run every vector through reference `name` in a worker process."""
-    from . import REFERENCES
+    from harness.references import REFERENCES
 
     real = REFERENCES[name].real_valued
     start = time.monotonic()
@@ -83,8 +83,8 @@ def _stack(rows: list[dict[int, np.ndarray]]) -> dict[int, np.ndarray]:
 
 
 def _child(name: str, model: str, src: str, dst: str, opts_json: str) -> int:
-    from . import REFERENCES
-    from .base import ReferenceUnavailable
+    from harness.references import REFERENCES
+    from harness.references.base import ReferenceUnavailable
 
     opts = json.loads(opts_json)
     meta = Path(dst).with_suffix(".json")

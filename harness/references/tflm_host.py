@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Reference, ReferenceUnavailable
+from harness.references.base import Reference, ReferenceUnavailable
 
 
 class TflmHost(Reference):
@@ -24,7 +24,7 @@ class TflmHost(Reference):
         except Exception as exc:  # TFLM raises RuntimeError with its own text
             reason = " ".join(str(exc).split())
             raise ReferenceUnavailable(f"TFLM cannot load the model: {reason[:300]}") from None
-        from ..model import parse_model
+        from harness.model import parse_model
 
         graph = parse_model(model_path)
         self.n_inputs, self.n_outputs = len(graph.inputs), len(graph.outputs)

@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from .svg import Svg, attribution_svg, histogram_svg, layers_svg, scatter_svg
+from harness.report.svg import Svg, attribution_svg, histogram_svg, layers_svg, scatter_svg
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "report/report.html.j2"

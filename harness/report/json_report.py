@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..compare import Comparison
-from ..errors import ExitCode
+from harness.analysis.compare import Comparison
+from harness.errors import ExitCode
 
 SCHEMA = "harness.results/1"
 

@@ -1,0 +1,1 @@
+"""Compare stage: metrics per pair, per-layer localisation, attribution, the verdict."""

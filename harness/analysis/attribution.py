@@ -1,0 +1,214 @@
+"""Drift attribution: split the drift along the reference chain and name a likely cause.
+
+Chain: float-model -> numpy-float -> numpy-int8 = litert-ref -> litert -> tflm-host -> device.
+Parts: quantization, kernel implementation, runtime, platform. Each non-zero part is
+localised with the per-layer evidence, then explained by re-running the first
+diverging op in NumPy with the other side's own inputs under each arithmetic
+variant: the variant that reproduces the other side's output is the cause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.analysis.compare import compare_output
+from harness.analysis.localize import Source, compare_layers
+from harness.model import Graph
+
+CHAIN = ["float-model", "numpy-float", "numpy-int8", "litert-ref", "litert", "tflm-host",
+         "device"]
+REQUANT_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+TRANSCENDENTAL_OPS = {"SOFTMAX", "LOGISTIC", "TANH"}
+# Which variant of the NumPy int8 arithmetic stands for which catalogue cause.
+VARIANT_CAUSE = {
+    "single": "double vs single rounding",
+    "double": "double vs single rounding",
+    "float": "float requantization",
+}
+CATALOGUE = ["double vs single rounding", "LUT vs exp in softmax/logistic/tanh",
+             "float requantization", "optimized-kernel differences", "compiler/FPU flags",
+             "arena overlap"]
+
+
+@dataclass
+class Outputs:
+    """Stacked outputs of one source, in the same order as the graph's outputs."""
+
+    arrays: list[np.ndarray]
+    real_valued: bool = False
+
+
+def _first(names: list[str], available: dict) -> str | None:
+    return next((n for n in names if n in available), None)
+
+
+def part_definitions(own_ref: str) -> list[tuple[str, list[str], list[str]]]:
+    """(part, candidate 'from' sources, candidate 'to' sources), in chain order."""
+    return [
+        ("quantization", ["float-model", "numpy-float"], ["litert-ref", "numpy-int8"]),
+        ("kernel implementation", ["litert-ref", "numpy-int8"], ["litert"]),
+        ("runtime", ["litert-ref", "numpy-int8"], ["tflm-host"]),
+        ("platform", [own_ref], ["device"]),
+    ]
+
+
+def _op_inputs(graph: Graph, op_index: int, src: Source, vectors: list[np.ndarray],
+               k: int) -> list[np.ndarray | None] | None:
+    op = graph.ops[op_index]
+    out = []
+    for i in op.inputs:
+        if i < 0 or graph.tensors[i].is_const:
+            out.append(None)
+        elif i in graph.inputs:
+            out.append(vectors[graph.inputs.index(i)][k])
+        elif i in src.tensors:
+            out.append(src.tensors[i][k])
+        else:
+            return None
+    return out
+
+
+def try_variants(graph: Graph, ops: list[int], target: Source, vectors: list[np.ndarray],
+                 variants: tuple[str, ...] = ("reference", "double", "single", "float"),
+                 ) -> dict[str, float]:
+    """Exact-match rate of each arithmetic variant against `target`'s outputs of `ops`,
+    each op computed from `target`'s own inputs to it. {} when it cannot be tested."""
+    try:
+        from harness.int8ops import run_op
+    except ImportError:
+        return {}
+    if target.real_valued:
+        return {}
+    hits = dict.fromkeys(variants, 0)
+    total = 0
+    for op_index in ops:
+        op = graph.ops[op_index]
+        want = target.tensors.get(op.outputs[0])
+        if want is None:
+            continue
+        for k in range(len(want)):
+            ins = _op_inputs(graph, op_index, target, vectors, k)
+            if ins is None:
+                break
+            total += want[k].size
+            for variant in variants:
+                try:
+                    got = run_op(graph, op, ins, requant=variant)
+                except (NotImplementedError, ValueError, KeyError):
+                    return {}
+                hits[variant] += int(np.sum(np.asarray(got).reshape(-1) == want[k].reshape(-1)))
+    return {v: hits[v] / total for v in variants} if total else {}
+
+
+# When variants explain the evidence equally well, the likelier one for each part.
+TIE_ORDER = {"kernel implementation": ("float", "single", "double"),
+             "runtime": ("double", "single", "float"),
+             "platform": ("single", "double", "float")}
+
+
+def explain(part: str, first: dict | None, graph: Graph, target: Source | None,
+            vectors: list[np.ndarray], rounding: str, diverging: list[int] | None = None) -> dict:
+    """A cause from the catalogue with the evidence that backs it."""
+    if part == "quantization":
+        where = f"; first departs by more than 1 LSB at op {first['op']} ({first['name']})" \
+            if first else ""
+        return {"id": "quantization", "evidence": "int8 resolution and calibration ranges: the "
+                "float network and the integer one differ by design" + where}
+    if first is None:
+        hint = "; run with --per-layer to localise and test the cause"
+        if part == "platform" and rounding == "single":
+            return {"id": "double vs single rounding",
+                    "evidence": "the firmware was built with --rounding single" + hint}
+        return {"id": "optimized-kernel differences" if part != "platform" else "unexplained",
+                "evidence": "no per-layer evidence" + hint}
+    op = graph.ops[first["op"]]
+    where = (f"op {op.index} ({op.name}) is the first to diverge "
+             f"(max |d| {first['max_abs_lsb']} LSB)")
+    ops = diverging or [op.index]
+    rates = try_variants(graph, ops, target, vectors) if target is not None else {}
+    if rates:
+        ref_rate = rates.get("reference", 0.0)
+        top = max(rates.values())
+        order = TIE_ORDER.get(part, ("single", "double", "float"))
+        best = next((v for v in order if rates.get(v) == top), max(rates, key=rates.get))
+        shown = ", ".join(f"{v} {100 * r:.1f}%" for v, r in rates.items())
+        if best != "reference" and rates[best] > ref_rate:
+            if op.name in TRANSCENDENTAL_OPS and best == "float":
+                cause = "LUT vs exp in softmax/logistic/tanh"
+            else:
+                cause = VARIANT_CAUSE.get(best, "optimized-kernel differences")
+            also = [v for v in rates if v != best and v != "reference" and rates[v] == top]
+            tie = f"; {', '.join(also)} fits equally well" if also else ""
+            return {"id": cause, "evidence": f"{where}; re-running the {len(ops)} diverging "
+                    f"op(s) on {target.name}'s own inputs reproduces {target.name}'s outputs "
+                    f"with the {best} arithmetic (exact-match rates: {shown}){tie}",
+                    "variant_rates": rates}
+        if ref_rate == 1.0 and part == "platform":
+            return {"id": "arena overlap", "evidence": f"{where}, yet the reference arithmetic "
+                    f"on the device's own inputs gives the device's output ({shown}): the "
+                    "inputs changed between ops", "variant_rates": rates}
+        tail = f" (exact-match rates: {shown})"
+    else:
+        tail = ""
+    if op.name in TRANSCENDENTAL_OPS:
+        cause = "LUT vs exp in softmax/logistic/tanh"
+    elif any(graph.tensors[i].dtype == "float32" for i in op.outputs):
+        cause = "compiler/FPU flags"
+    else:
+        cause = "optimized-kernel differences"
+    return {"id": cause, "evidence": f"{where}; no arithmetic variant reproduces it{tail}"}
+
+
+def attribute(graph: Graph, outputs: dict[str, Outputs], layers: dict[str, Source],
+              vectors: list[np.ndarray], own_ref: str, rounding: str = "double") -> dict:
+    """results.json's `attribution` section."""
+    chain = [{"stage": s, "status": "ok" if s in outputs else "not run"} for s in CHAIN]
+    parts = []
+    for part, froms, tos in part_definitions(own_ref):
+        a, b = _first(tos, outputs), _first(froms, outputs)
+        row = {"part": part, "from": b, "to": a, "max_abs_lsb": None, "rmse": None,
+               "snr_db": None, "first_divergence": None, "cause": None}
+        if a is None or b is None:
+            need = [" or ".join(names) for names, got in ((froms, b), (tos, a)) if got is None]
+            row["cause"] = {"id": "not measured", "evidence": "needs " + " and ".join(need)}
+            parts.append(row)
+            continue
+        worst = None
+        for k, t in enumerate(graph.output_tensors()):
+            c = compare_output(a, b, t, outputs[a].arrays[k], outputs[b].arrays[k], None,
+                               a_real=outputs[a].real_valued, b_real=outputs[b].real_valued)
+            if worst is None or c.max_abs_lsb > worst.max_abs_lsb:
+                worst = c
+        row.update(max_abs_lsb=worst.max_abs_lsb, rmse=worst.rmse, snr_db=worst.snr_db)
+        diverging: list[int] = []
+        if a in layers and b in layers:
+            pl = compare_layers(graph, layers[a], layers[b])
+            row["first_divergence"] = pl["first_divergence"] if pl else None
+            diverging = [x["op"] for x in (pl["layers"] if pl else []) if x["max_abs_lsb"] > 0]
+        if worst.max_abs_lsb > 0 or row["first_divergence"]:
+            # Also when later layers absorb it: an intermediate drift is still drift.
+            row["cause"] = explain(part, row["first_divergence"], graph, layers.get(a), vectors,
+                                   rounding, diverging)
+        parts.append(row)
+    return {"chain": chain, "parts": parts, "summary": _summary(parts)}
+
+
+def _summary(parts: list[dict]) -> str:
+    said = []
+    for p in parts:
+        if p["max_abs_lsb"] is None:
+            continue
+        if p["max_abs_lsb"] == 0 and not p["first_divergence"]:
+            said.append(f"{p['part']}: none ({p['to']} equals {p['from']})")
+            continue
+        where = ""
+        if p["first_divergence"]:
+            f = p["first_divergence"]
+            where = f", starting at op {f['op']} {f['name']}"
+        cause = f"; likely cause: {p['cause']['id']}" if p["cause"] else ""
+        size = (f"up to {p['max_abs_lsb']} LSB at the outputs" if p["max_abs_lsb"]
+                else "outputs equal but intermediates differ")
+        said.append(f"{p['part']}: {size} ({p['from']} -> {p['to']}){where}{cause}")
+    return "; ".join(said) if said else "nothing measured"

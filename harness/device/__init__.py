@@ -1,0 +1,1 @@
+"""Device side: the wire protocol, the link, and the backends that boot a firmware."""

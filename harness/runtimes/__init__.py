@@ -1,0 +1,1 @@
+"""On-target runtimes behind one interface: builtin (the project's own C) and tflm."""

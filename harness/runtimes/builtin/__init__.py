@@ -1,0 +1,1 @@
+"""The builtin runtime: the graph compiled ahead of time into calls to firmware/kernels."""

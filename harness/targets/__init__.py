@@ -1,0 +1,1 @@
+"""Targets and boards as data, and the checks that a model fits one."""

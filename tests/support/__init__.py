@@ -1,0 +1,1 @@
+"""Test support: synthetic model builders and host-compiled kernels (not shipped)."""
