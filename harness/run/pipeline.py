@@ -22,6 +22,7 @@ from harness.device.backends import Backend, BoardBackend, QemuBackend, RenodeBa
 from harness.device.backends.board import check_port
 from harness.device.backends.qemu import QEMU
 from harness.device.backends.renode import INSTALL_HINT as RENODE_HINT
+from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import BadInput, DiskFull, HarnessError
@@ -342,9 +343,10 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
         backend = _make_backend(cfg, target, built.elf, folder)
         res["device"]["backend"] = backend.describe()
         with backend as url, Link.open(url, baudrate=cfg.baud,
-                                       invoke_timeout=cfg.timeout) as link:
+                                       backend_log=backend.log_path) as link:
             res["device"]["backend"] = backend.describe()
-            dev = run_vectors(link, graph, vectors, build_id=built.build_id,
+            client = DeviceClient(link, invoke_timeout=cfg.timeout)
+            dev = run_vectors(client, graph, vectors, build_id=built.build_id,
                               jsonl=folder / "device_outputs.jsonl", per_layer=cfg.per_layer,
                               profile=cfg.profile and tree is None,
                               inputs_file=folder / SEMIHOST_FILE if backend.semihosting else None,
