@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.bench.emulated import emulated_throughput
 from harness.bench.link import EXAMPLE, protocol_rates, pty_rates, tcp_rates
-from harness.device.transfer import WINDOW
+from harness.device.client import WINDOW
 
 ROOT = Path(__file__).resolve().parent.parent
 

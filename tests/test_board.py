@@ -13,6 +13,7 @@ import pytest
 
 from conftest import EXAMPLE, ROOT
 from harness.device.backends import QemuBackend
+from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import ExitCode
@@ -60,8 +61,8 @@ def test_board_reset_mid_run_is_survived(tmp_path: Path) -> None:
                     seen += mon.recv(4096)
 
     with qemu as url, Link.open(url, timeout=0.5, retries=2) as link:
-        dev = run_vectors(link, g, vectors, build_id=built.build_id, jsonl=tmp_path / "o.jsonl",
-                          progress=reset_after)
+        dev = run_vectors(DeviceClient(link), g, vectors, build_id=built.build_id,
+                          jsonl=tmp_path / "o.jsonl", progress=reset_after)
     assert dev.link["device_resets"] >= 1
     assert sum("firmware up" in line for line in dev.logs) >= 2  # it did boot twice
     ref = run_reference("litert-ref", EXAMPLE, vectors)

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import EXAMPLE, ROOT
 from harness.device.backends import QemuBackend
+from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import DeviceError, DeviceFault
@@ -49,7 +50,7 @@ def test_device_with_another_model_is_refused(tmp_path: Path) -> None:
     built = build(generate_builtin(example, STM32F4))
     with QemuBackend(STM32F4, built.elf, tmp_path) as url, Link.open(url) as link:
         with pytest.raises(DeviceError, match="refusing to compare"):
-            run_vectors(link, other, random_vectors(other, 1, 0), build_id=None,
+            run_vectors(DeviceClient(link), other, random_vectors(other, 1, 0), build_id=None,
                         jsonl=tmp_path / "out.jsonl")
     assert not _qemu_pids(str(tmp_path))
 
@@ -65,7 +66,7 @@ def test_hardfault_is_reported_with_registers(tmp_path: Path) -> None:
     built = build(project)
     with QemuBackend(STM32F4, built.elf, tmp_path) as url, Link.open(url) as link:
         with pytest.raises(DeviceFault) as info:
-            run_vectors(link, g, random_vectors(g, 1, 0), build_id=None,
+            run_vectors(DeviceClient(link), g, random_vectors(g, 1, 0), build_id=None,
                         jsonl=tmp_path / "out.jsonl")
     text = str(info.value)
     assert "PC" in text and "CFSR" in text

@@ -44,7 +44,7 @@ def test_frames_on_a_noisy_line(testdev, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr("test_protocol.Relay", ByteNoiseRelay)
     rig = Rig(testdev, "pty", seed=21)
     try:
-        link = rig.link
+        link, client = rig.link, rig.client
         link.timeout, link.retries = 0.02, 40
         link.wait_for_device(5.0)
         rng = random.Random(22)
@@ -55,10 +55,10 @@ def test_frames_on_a_noisy_line(testdev, monkeypatch: pytest.MonkeyPatch) -> Non
                 # 5 WRITE_INPUT frames, 3 in flight: the window and its fallback to
                 # one-at-a-time retries see corruption and drops too.
                 data = rng.randbytes(120)
-                link.write_input(0, data, chunk=24, window=3)
+                client.write_input(0, data, chunk=24, window=3)
                 invokes += 1
-                assert link.invoke() == invokes
-                wrong += link.read_output(0, 120, chunk=24) != bytes((-b) & 0xFF for b in data)
+                assert client.invoke() == invokes
+                wrong += client.read_output(0, 120, chunk=24) != bytes((-b) & 0xFF for b in data)
             else:
                 payload = rng.randbytes(rng.randrange(1, 24))
                 wrong += link.request(T_ECHO, payload).payload != payload

@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import serial
 
+from harness.device.client import DeviceClient
+from harness.device.deadline import Deadline
 from harness.device.link import Link
 from harness.device.protocol import (
     ACK,
@@ -35,7 +37,6 @@ from harness.device.protocol import (
     MAX_PAYLOAD,
     WRITE_INPUT,
     CobsError,
-    Deadline,
     Frame,
     FrameDecoder,
     cobs_decode,
@@ -208,32 +209,45 @@ def test_silent_device_times_out_within_the_bound() -> None:
     assert time.monotonic() - start <= 0.5 + 0.5
 
 
+def test_timeouts_name_the_backend_log(tmp_path: Path) -> None:
+    log = tmp_path / "qemu.log"
+    link = Link.open("loop://", timeout=0.05, retries=1, backend_log=log)
+    with pytest.raises(DeviceTimeout) as err:
+        link.hello()
+    assert "last bytes received" in str(err.value) and f"backend log: {log}" in str(err.value)
+    with pytest.raises(DeviceTimeout, match="did not answer HELLO") as err:
+        link.wait_for_device(0.2, interval=0.05)
+    assert f"backend log: {log}" in str(err.value)
+    assert "backend log" not in Link.open("loop://")._rx_summary()
+
+
 def test_link_handles_logs_stale_frames_errors_and_faults() -> None:
     seen: list[str] = []
     port, link = loop_link(seq=100, timeout=0.3, retries=1, on_log=seen.append)
+    client = DeviceClient(link)
     port.write(
         encode_frame(LOG, 0, b"booted")
         + encode_frame(INVOKED, 99, b"\x00" + struct.pack("<I", 1))  # stale
         + b"garbage\x00"
         + encode_frame(INVOKED, 100, b"\x00" + struct.pack("<I", 1234))
     )
-    assert link.invoke() == 1234
+    assert client.invoke() == 1234
     assert seen == ["booted"] and link.logs == ["booted"]
     c = link.counters()
     assert c["stale"] == 1 and c["bad_frames"] == 1 and c["logs"] == 1
 
     port.write(encode_frame(0x7D, 101, b"\x04beyond the end"))
     with pytest.raises(ProtocolError, match="READ_OUTPUT: RANGE: beyond the end"):
-        link.read_output(0, 10)
+        client.read_output(0, 10)
 
     port.write(encode_frame(ACK, 102, b"\x03"))
     with pytest.raises(DeviceError, match="BAD_INDEX"):
-        link.write_input(5, b"abc")
+        client.write_input(5, b"abc")
 
     regs = struct.pack("<6I", 0x02000000, 0x40000000, 0x08000ABC, 0xFFFFFFF9, 0, 0)
     port.write(encode_frame(FAULT, 0, regs))
     with pytest.raises(DeviceFault, match=r"PC=0x08000ABC.*DIVBYZERO.*FORCED") as err:
-        link.invoke()
+        client.invoke()
     assert err.value.registers["PC"] == 0x08000ABC  # type: ignore[attr-defined]
     assert link.fault is not None and link.fault["CFSR"] == 0x02000000
 
@@ -412,6 +426,7 @@ class Rig:
             server = socket.create_server(("127.0.0.1", 0))
             url = f"socket://127.0.0.1:{server.getsockname()[1]}"
         self.link = Link.open(url, timeout=0.5, retries=4, seq=1)
+        self.client = DeviceClient(self.link)
         if transport != "pty":
             conn, _ = server.accept()
             server.close()
@@ -442,7 +457,7 @@ def rig(request: pytest.FixtureRequest, testdev: Path):
 
 
 def test_device_round_trips(rig: Rig) -> None:
-    link = rig.link
+    link, client = rig.link, rig.client
     info = link.wait_for_device(5.0)
     assert info["build_id"] == "testdev" and info["proto"] == "1"
     assert info["clock_hz"] == "4000000000" and info["counter"] == "none"
@@ -451,18 +466,18 @@ def test_device_round_trips(rig: Rig) -> None:
 
     rng = random.Random(6)
     in0, in1 = rng.randbytes(3000), rng.randbytes(16)
-    link.write_input(0, bytes(3000), chunk=100, window=8)  # 30 requests, 8 in flight
-    assert link.read_tensor(0, 3000) == bytes(3000)
-    link.write_input(0, in0, window=1)  # stop and wait
-    assert link.read_tensor(0, 3000) == in0
-    link.write_input(0, in0)
-    link.write_input(1, in1, chunk=5)
-    assert link.invoke(flags=1) == 1
+    client.write_input(0, bytes(3000), chunk=100, window=8)  # 30 requests, 8 in flight
+    assert client.read_tensor(0, 3000) == bytes(3000)
+    client.write_input(0, in0, window=1)  # stop and wait
+    assert client.read_tensor(0, 3000) == in0
+    client.write_input(0, in0)
+    client.write_input(1, in1, chunk=5)
+    assert client.invoke(flags=1) == 1
     neg = bytes((-b) & 0xFF for b in in0)
-    assert link.read_output(0, 3000) == neg
-    assert link.read_output(0, 3000, chunk=999) == neg
-    assert link.read_output(1, 16) == in1[::-1]
-    assert link.read_tensor(0, 3000) == in0 and link.read_tensor(3, 16) == in1[::-1]
+    assert client.read_output(0, 3000) == neg
+    assert client.read_output(0, 3000, chunk=999) == neg
+    assert client.read_output(1, 16) == in1[::-1]
+    assert client.read_tensor(0, 3000) == in0 and client.read_tensor(3, 16) == in1[::-1]
     assert link.logs[-1] == "invoked"
 
     for payload in special_payloads() + random_payloads(rng, 40):
@@ -474,15 +489,15 @@ def test_device_round_trips(rig: Rig) -> None:
     with pytest.raises(ProtocolError, match="TOO_BIG"):
         link.request(T_BIG)
     with pytest.raises(ProtocolError, match="RANGE"):
-        link.read_output(0, 3001)
+        client.read_output(0, 3001)
     with pytest.raises(ProtocolError, match="BAD_INDEX"):
-        link.read_tensor(9, 1)
+        client.read_tensor(9, 1)
     with pytest.raises(DeviceError, match="RANGE"):
-        link.write_input(1, bytes(17))
+        client.write_input(1, bytes(17))
     with pytest.raises(DeviceError, match="input 1 bytes 15..: RANGE"):
-        link.write_input(1, bytes(20), chunk=5)  # the 4th of 4 in flight is refused
+        client.write_input(1, bytes(20), chunk=5)  # the 4th of 4 in flight is refused
     with pytest.raises(ValueError, match="window"):
-        link.write_input(0, b"x", window=0)
+        client.write_input(0, b"x", window=0)
     with pytest.raises(DeviceFault, match=r"PC=0x08001234.*UNDEFINSTR.*FORCED"):
         link.request(T_FAULT)
 
@@ -500,11 +515,11 @@ def test_retries_never_run_a_request_twice(testdev: Path) -> None:
     # The device sleeps 400 ms inside INVOKE; the host resends every 100 ms.
     rig = Rig(testdev, "pty")
     try:
-        link = rig.link
+        link, client = rig.link, rig.client
         link.timeout = 0.1
         link.wait_for_device(5.0)
-        assert link.invoke(flags=2) == 1
-        assert link.invoke() == 2
+        assert client.invoke(flags=2) == 1
+        assert client.invoke() == 2
         assert link.counters()["retries"] >= 2
         link.poll(0.1)  # the late cached answers are stale, not errors
         assert link.counters()["stale"] >= 1
@@ -533,17 +548,17 @@ def test_write_window_resends_a_lost_request_at_once(testdev: Path) -> None:
     # request 1 was lost, and the host resends it without waiting for its timeout.
     rig = Rig(testdev, "pty", relay_cls=DropFirstWrite)
     try:
-        link = rig.link
+        link, client = rig.link, rig.client
         link.timeout = 3.0
         link.wait_for_device(5.0)
         data = random.Random(13).randbytes(3000)
         start = time.monotonic()
-        link.write_input(0, data, chunk=500, window=3)
+        client.write_input(0, data, chunk=500, window=3)
         assert time.monotonic() - start < 1.5
         assert isinstance(rig.relay, DropFirstWrite) and rig.relay.lost
         c = link.counters()
         assert c["retries"] == 1 and c["timeouts"] == 0 and c["stale"] == 0
-        assert link.read_tensor(0, 3000) == data
+        assert client.read_tensor(0, 3000) == data
         stats = rig.device_stats()
         assert stats["proto_rx_ok"] >= 7 and stats["proto_rx_bad_crc"] == 0
     finally:
@@ -567,7 +582,7 @@ def test_noisy_line(testdev: Path, transport: str) -> None:
     """Bit flips, drops, duplicates, truncation, garbage in both directions: all answers right."""
     rig = Rig(testdev, transport, seed=11, faults=0.12)
     try:
-        link = rig.link
+        link, client = rig.link, rig.client
         link.timeout, link.retries = 0.15, 10
         link.wait_for_device(5.0)
         rng = random.Random(12)
@@ -575,10 +590,10 @@ def test_noisy_line(testdev: Path, transport: str) -> None:
         for i in range(60):
             if i % 3 == 0:
                 data = rng.randbytes(3000)
-                link.write_input(0, data)
+                client.write_input(0, data)
                 invokes += 1
-                assert link.invoke() == invokes  # exactly once, whatever was resent
-                assert link.read_output(0, 3000) == bytes((-b) & 0xFF for b in data)
+                assert client.invoke() == invokes  # exactly once, whatever was resent
+                assert client.read_output(0, 3000) == bytes((-b) & 0xFF for b in data)
             else:
                 payload = random_payloads(rng, 1)[0]
                 assert link.request(T_ECHO, payload).payload == payload

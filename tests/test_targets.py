@@ -13,6 +13,7 @@ import pytest
 
 from conftest import EXAMPLE, FULL, ROOT, shared_model
 from harness.device.backends import QemuBackend
+from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import BadInput, DeviceFault
@@ -136,10 +137,10 @@ def test_hardfault_is_reported(name: str, tmp_path: Path) -> None:
     project.files["model.c"] = src.replace(hook, hook + '\n  __asm volatile("udf #0");', 1
                                            ).encode()
     built = build(project)
-    with QemuBackend(t, built.elf, tmp_path) as url, Link.open(url, invoke_timeout=10) as link:
+    with QemuBackend(t, built.elf, tmp_path) as url, Link.open(url) as link:
         with pytest.raises(DeviceFault) as info:
-            run_vectors(link, g, random_vectors(g, 1, 0), build_id=None,
-                        jsonl=tmp_path / "out.jsonl")
+            run_vectors(DeviceClient(link, invoke_timeout=10), g, random_vectors(g, 1, 0),
+                        build_id=None, jsonl=tmp_path / "out.jsonl")
     text = str(info.value)
     pc = int(re.search(r"PC=0x([0-9A-F]{8})", text).group(1), 16)
     assert t.flash.origin <= pc < t.flash.origin + t.flash.length, text

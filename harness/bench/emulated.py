@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harness.bench.stats import Figure
 from harness.device.backends import QemuBackend
+from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import write_inputs_file
 from harness.model import parse_model
@@ -37,6 +38,7 @@ def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4")
         offsets = write_inputs_file(folder / SEMIHOST_FILE, vecs)
         with QemuBackend(tgt, built.elf, folder) as url, Link.open(url) as link:
             link.wait_for_device(20)
+            client = DeviceClient(link)
             outs = graph.output_tensors()
             for k in range(vectors):
                 if len(outs) == 1 and outs[0].nbytes <= link.max_payload - 5:
@@ -44,20 +46,20 @@ def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4")
                     # Then the same inference again as a bare INVOKE (the inputs are still
                     # loaded): its wall time is the emulated inference.
                     t0 = time.monotonic()
-                    link.invoke_vector(offsets[k][0], outs[0].nbytes)
+                    client.invoke_vector(offsets[k][0], outs[0].nbytes)
                     t1 = time.monotonic()
-                    link.invoke()
+                    client.invoke()
                     per_vector.append(t1 - t0)
                     per_invoke.append(time.monotonic() - t1)
                     continue
                 t0 = time.monotonic()
                 for i in range(len(vecs)):
-                    link.load_input(i, offsets[k][i])
+                    client.load_input(i, offsets[k][i])
                 t1 = time.monotonic()
-                link.invoke()
+                client.invoke()
                 t2 = time.monotonic()
                 for i, t in enumerate(outs):
-                    link.read_output(i, t.nbytes)
+                    client.read_output(i, t.nbytes)
                 per_vector.append(time.monotonic() - t0)
                 per_invoke.append(t2 - t1)
     cmd = f"invoke bench (model {model.name}, {vectors} vectors, {target})"

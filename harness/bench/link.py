@@ -29,8 +29,8 @@ import numpy as np
 
 from harness.bench.stats import Figure
 from harness.device.backends import QemuBackend
+from harness.device.client import WINDOW, DeviceClient
 from harness.device.link import Link
-from harness.device.transfer import WINDOW
 from harness.model import parse_model
 from harness.runtimes.build import build
 from harness.runtimes.firmware import ROOT, generate_builtin
@@ -104,11 +104,12 @@ LAST_COUNTERS: dict[str, int] = {}  # the link's counters after the last measure
 
 
 def _rates(link: Link, data: bytes, repeats: int, window: int, writes: int = 1) -> list[float]:
+    client = DeviceClient(link)
     out = []
     for _ in range(repeats):
         t0 = time.monotonic()
         for _ in range(writes):
-            link.write_input(0, data, window=window)
+            client.write_input(0, data, window=window)
         out.append(writes * len(data) / (time.monotonic() - t0))
     LAST_COUNTERS.clear()
     LAST_COUNTERS.update(link.counters())

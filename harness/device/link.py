@@ -1,6 +1,7 @@
-"""Request/response with retries over any pyserial-like port.
+"""A session with one device: numbered requests, retries, LOG/FAULT handling, the handshake.
 
-The wire format is harness.device.protocol.
+The wire format is harness.device.protocol; the data requests (tensor writes and
+reads, INVOKE) are harness.device.client, which uses a Link.
 
 ``Link.open(url)`` accepts everything ``serial.serial_for_url`` does: ``/dev/ttyACM0``,
 ``socket://127.0.0.1:4321`` (QEMU ``-serial tcp::4321,server``), ``rfc2217://host:port``,
@@ -12,8 +13,11 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
+from harness.device.deadline import Deadline
 from harness.device.protocol import (
     ERROR,
     FAULT,
@@ -23,10 +27,8 @@ from harness.device.protocol import (
     PROTO_VERSION,
     RESPONSE_BIT,
     STATS,
-    Deadline,
     Frame,
     FrameDecoder,
-    Outgoing,
     decode_fault,
     encode_frame,
     format_fault,
@@ -34,7 +36,6 @@ from harness.device.protocol import (
     status_name,
     type_name,
 )
-from harness.device.transfer import Transfers
 from harness.errors import DeviceError, DeviceFault, DeviceTimeout, ProtocolError
 
 POLL_S = 0.02  # the port's read timeout: how long one blocking read may wait
@@ -57,12 +58,29 @@ class SerialLike(Protocol):
     def close(self) -> None: ...
 
 
-class Link(Transfers):
+@dataclass
+class Outgoing:
+    """One request on its way: its seq, the bytes on the wire, how often they went out."""
+
+    type: int
+    seq: int
+    wire: bytes
+    sends: int = 0
+
+    @property
+    def expect(self) -> int:
+        """The frame type of the answer."""
+        return (self.type | RESPONSE_BIT) & 0xFF
+
+
+class Link:
     """A session with one device: numbered requests, retries, LOG/FAULT handling, counters.
 
     ``timeout`` is how long to wait for an answer before resending (same seq);
     a request fails after ``timeout * (retries + 1)`` seconds in total.
     A corrupt frame received while waiting triggers an early resend.
+    ``backend_log`` is the log of whatever runs the device (qemu.log, renode.log):
+    a timeout names it.
     """
 
     def __init__(
@@ -71,19 +89,19 @@ class Link(Transfers):
         *,
         timeout: float = 1.0,
         retries: int = 4,
-        invoke_timeout: float = 60.0,
         on_log: Callable[[str], None] | None = None,
         seq: int | None = None,
         name: str | None = None,
+        backend_log: Path | None = None,
     ) -> None:
         self.port = port
         if port.timeout is None or port.timeout > 0.1:
             port.timeout = POLL_S  # reads must return so that deadlines are honoured
         self.timeout = timeout
         self.retries = retries
-        self.invoke_timeout = invoke_timeout
         self.on_log = on_log
         self.name = name or str(getattr(port, "name", None) or "device")
+        self.backend_log = backend_log
         self.decoder = FrameDecoder()
         self.max_payload = MAX_PAYLOAD  # lowered by the handshake for small targets
         self.logs: list[str] = []
@@ -108,6 +126,7 @@ class Link(Transfers):
         return cls(port, **kwargs)
 
     def close(self) -> None:
+        """Close the port."""
         self.port.close()
 
     def __enter__(self) -> Link:
@@ -315,12 +334,14 @@ class Link(Transfers):
         return False
 
     def _rx_summary(self) -> str:
+        """What came in so far, for a timeout message, and where the backend logs."""
         d = self.decoder
+        log = f"; backend log: {self.backend_log}" if self.backend_log else ""
         if not self._n["bytes_received"]:
-            return "nothing received since the link opened"
+            return "nothing received since the link opened" + log
         return (
             f"{d.frames} good / {d.dropped} bad frames since the link opened; "
-            f"last bytes received: {self._tail.hex(' ')}"
+            f"last bytes received: {self._tail.hex(' ')}{log}"
         )
 
     def poll(self, duration: float = 0.0) -> list[str]:

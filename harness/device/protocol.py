@@ -35,16 +35,15 @@ twice. The host therefore retries with the *same* seq, and numbers requests
 from a random start (skipping 0, which unsolicited frames use) so a new
 session does not collide with the cache of the previous one.
 
-The request/retry logic lives in :mod:`harness.device.link` (``Link``).
+This module is the wire format only, without I/O. The request/retry logic lives in
+:mod:`harness.device.link` (``Link``), the data requests in :mod:`harness.device.client`.
 """
 
 from __future__ import annotations
 
 import struct
-import time
 import zlib
 from dataclasses import dataclass
-from typing import Any
 
 PROTO_VERSION = 1
 MAX_PAYLOAD = 1024
@@ -127,6 +126,7 @@ def type_name(t: int) -> str:
 
 
 def status_name(code: int) -> str:
+    """Name of an ACK / INVOKED status or ERROR code, e.g. ``RANGE`` or ``code 42``."""
     return STATUS_NAMES.get(code, f"code {code}")
 
 
@@ -183,20 +183,6 @@ class Frame:
         return f"Frame({type_name(self.type)}, seq={self.seq}, {len(self.payload)} bytes)"
 
 
-@dataclass
-class Outgoing:
-    """One request on its way: its seq, the bytes on the wire, how often they went out."""
-
-    type: int
-    seq: int
-    wire: bytes
-    sends: int = 0
-
-    @property
-    def expect(self) -> int:
-        return (self.type | RESPONSE_BIT) & 0xFF
-
-
 def pack_frame(type_: int, seq: int, payload: bytes = b"") -> bytes:
     """The unencoded frame: header + payload + CRC."""
     if len(payload) > MAX_PAYLOAD:
@@ -229,6 +215,7 @@ class FrameDecoder:
         return self.bad_cobs + self.bad_len + self.bad_crc + self.bad_version + self.overflow
 
     def counters(self) -> dict[str, int]:
+        """Good frames and the dropped ones by reason."""
         return {
             "frames": self.frames,
             "dropped": self.dropped,
@@ -240,6 +227,7 @@ class FrameDecoder:
         }
 
     def feed(self, data: bytes) -> list[Frame]:
+        """Take received bytes; return the frames they complete (the rest is kept)."""
         out: list[Frame] = []
         start = 0
         while True:
@@ -317,32 +305,3 @@ def format_fault(regs: dict[str, int]) -> str:
     if hfsr & (1 << 1):
         bits.append("VECTTBL")
     return text + (f" [{' '.join(bits)}]" if bits else "")
-
-
-class Deadline:
-    """A point in time on the monotonic clock; ``None`` seconds means never."""
-
-    def __init__(self, seconds: float | None) -> None:
-        self.start = time.monotonic()
-        self.end = None if seconds is None else self.start + max(0.0, seconds)
-
-    def remaining(self) -> float:
-        """Seconds left (0.0 once expired, ``inf`` for a deadline that never expires)."""
-        if self.end is None:
-            return float("inf")
-        return max(0.0, self.end - time.monotonic())
-
-    def expired(self) -> bool:
-        return self.end is not None and time.monotonic() >= self.end
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
-
-
-def __getattr__(name: str) -> Any:
-    # ``from harness.device.protocol import Link`` works without a circular import.
-    if name == "Link":
-        from harness.device.link import Link
-
-        return Link
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.errors import DeviceError, DeviceFault
 from harness.model import Graph
@@ -45,18 +46,18 @@ def check_handshake(info: dict[str, str], graph: Graph, build_id: str | None) ->
                           f"expected {build_id}", hint="flash the firmware built by this run")
 
 
-def _step_through(link: Link, graph: Graph, per_tensor: dict[int, list[np.ndarray]] | None,
-                  op_counts: list[int]) -> int:
+def _step_through(client: DeviceClient, graph: Graph,
+                  per_tensor: dict[int, list[np.ndarray]] | None, op_counts: list[int]) -> int:
     """Run the ops one at a time, reading each op's outputs (when `per_tensor` is
     given) before the arena reuses them; each op's count goes to `op_counts`."""
     total = 0
     for op in graph.ops:
-        n = link.invoke(op=op.index)
+        n = client.invoke(op=op.index)
         op_counts.append(n)
         total += n
         for index in op.outputs if per_tensor is not None else ():
             t = graph.tensors[index]
-            raw = link.read_tensor(index, t.nbytes)
+            raw = client.read_tensor(index, t.nbytes)
             per_tensor.setdefault(index, []).append(
                 np.frombuffer(raw, dtype=t.dtype).reshape(t.shape).copy())
     return total
@@ -66,6 +67,7 @@ BOOT_LOG = "harness firmware up"  # the shell's first LOG frame after every rese
 
 
 def _boots(link: Link) -> int:
+    """How often the device has booted since the link opened."""
     return sum(BOOT_LOG in line for line in link.logs)
 
 
@@ -84,14 +86,15 @@ def write_inputs_file(path: Path, vectors: list[np.ndarray]) -> list[list[int]]:
     return offsets
 
 
-def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id: str | None,
-                jsonl: Path, boot_timeout: float = 20.0, per_layer: bool = False,
-                profile: bool = False,
+def run_vectors(client: DeviceClient, graph: Graph, vectors: list[np.ndarray], *,
+                build_id: str | None, jsonl: Path, boot_timeout: float = 20.0,
+                per_layer: bool = False, profile: bool = False,
                 inputs_file: Path | None = None,
                 done: dict[int, tuple[int, list[bytes]]] | None = None,
                 progress: Callable[[int], None] | None = None) -> DeviceRun:
     """Write inputs, invoke, read outputs for every vector; return stacked outputs.
 
+    The handshake, the logs and the counters come from ``client.link``.
     With `per_layer`, the device steps op by op and every op's output is read too;
     with `profile`, it steps op by op and each op's count is kept.
     With `inputs_file` and a firmware that has semihosting, inputs are read by the
@@ -99,6 +102,7 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
     `done` holds vectors measured by an earlier, interrupted run: they are not rerun.
     """
     done = done or {}
+    link = client.link
     start = time.monotonic()
     info = link.wait_for_device(timeout=boot_timeout)
     check_handshake(info, graph, build_id)
@@ -120,21 +124,21 @@ def run_vectors(link: Link, graph: Graph, vectors: list[np.ndarray], *, build_id
     def one_vector(k: int) -> tuple[int, list[bytes], dict[int, list[np.ndarray]], list[int]]:
         boots = _boots(link)
         if one_request:
-            n, raw = link.invoke_vector(offsets[k][0], outs_t[0].nbytes)
+            n, raw = client.invoke_vector(offsets[k][0], outs_t[0].nbytes)
             if _boots(link) != boots:
                 raise DeviceError(f"the device rebooted during vector {k}")
             return n, [raw], {}, []
         for i, arr in enumerate(vectors):
             if offsets is not None:
-                link.load_input(i, offsets[k][i])
+                client.load_input(i, offsets[k][i])
             else:
-                link.write_input(i, np.ascontiguousarray(arr[k]).tobytes())
+                client.write_input(i, np.ascontiguousarray(arr[k]).tobytes())
         tensors: dict[int, list[np.ndarray]] = {}
         per_op: list[int] = []
         stepping = per_layer or profile
-        n = (_step_through(link, graph, tensors if per_layer else None, per_op) if stepping
-             else link.invoke())
-        raws = [link.read_output(i, t.nbytes) for i, t in enumerate(outs_t)]
+        n = (_step_through(client, graph, tensors if per_layer else None, per_op) if stepping
+             else client.invoke())
+        raws = [client.read_output(i, t.nbytes) for i, t in enumerate(outs_t)]
         if _boots(link) != boots:
             # Retries hide a reset from each request, but not from the vector: its
             # inputs may have been lost, so its outputs cannot be trusted.

@@ -18,10 +18,8 @@ import numpy as np
 from harness import __version__
 from harness.analysis.analyse import analyse
 from harness.analysis.profile import profile_section, tflm_op_counts
-from harness.device.backends import Backend, BoardBackend, QemuBackend, RenodeBackend
-from harness.device.backends.board import check_port
-from harness.device.backends.qemu import QEMU
-from harness.device.backends.renode import INSTALL_HINT as RENODE_HINT
+from harness.device.backends import backend_class
+from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import BadInput, DiskFull, HarnessError
@@ -33,7 +31,7 @@ from harness.references.known_wrong import refusal
 from harness.report import console, html, json_report, junit
 from harness.run.resume import load_run
 from harness.run.vectors import load_vectors, random_vectors
-from harness.runtimes.build import build, require_tool
+from harness.runtimes.build import build
 from harness.runtimes.builtin.arena import plan_arena
 from harness.runtimes.firmware import ROOT, SEMIHOST_FILE, FirmwareProject, generate_builtin
 from harness.runtimes.tflm.firmware import (
@@ -97,16 +95,9 @@ def _validate(cfg: RunConfig) -> None:
     if unknown:
         raise BadInput(f"unknown reference(s): {', '.join(unknown)}",
                        hint=f"choose from {', '.join(REFERENCES)}")
-    if cfg.emulator not in ("qemu", "renode"):
-        raise BadInput(f"--emulator must be qemu or renode, not {cfg.emulator!r}")
-    if cfg.emulator == "renode" and cfg.port:
-        raise BadInput("--emulator renode and --port exclude each other")
-    if cfg.emulator == "renode":  # fail before any work, not after the references
-        require_tool("renode", hint=RENODE_HINT)
-    if cfg.port:
-        check_port(cfg.port)  # missing or held by another process: exit 8, before any work
-    elif cfg.emulator == "qemu":
-        require_tool(QEMU, hint="apt-get install qemu-system-arm")
+    # The backend's own checks (a missing emulator: exit 5; a missing or busy port:
+    # exit 8), before any work rather than after the build and the references.
+    backend_class(cfg).preflight(get_target(cfg.target), cfg)
     if cfg.flash and not cfg.port:
         raise BadInput("--flash needs --port (the board's serial port)")
     if cfg.float_model is not None and not Path(cfg.float_model).exists():
@@ -225,20 +216,6 @@ def counter_section(kind: str, counts: list[int], backend, target) -> dict:
             "median": int(np.median(values))}
 
 
-def _backend_class(cfg: RunConfig) -> type[Backend]:
-    """A board when there is a port, else the chosen emulator."""
-    if cfg.port:
-        return BoardBackend
-    return RenodeBackend if cfg.emulator == "renode" else QemuBackend
-
-
-def _make_backend(cfg: RunConfig, target, elf: Path, folder: Path) -> Backend:
-    cls = _backend_class(cfg)
-    if cls is BoardBackend:
-        return BoardBackend(target, elf, cfg.port, folder, flash_tool=cfg.flash)
-    return cls(target, elf, folder)
-
-
 def _derived_reports(folder: Path, res: dict, out: console.Console) -> None:
     """junit.xml and report.html from results.json's dict; a failure here loses nothing."""
     for name, write in (("junit.xml", lambda: junit.write_junit(res, folder / "junit.xml")),
@@ -251,7 +228,7 @@ def _derived_reports(folder: Path, res: dict, out: console.Console) -> None:
 
 def _firmware(cfg: RunConfig, graph: Graph, target, tree: TflmTree | None, res: dict,
               out: console.Console) -> FirmwareProject:
-    semihosting = _backend_class(cfg).semihosting
+    semihosting = backend_class(cfg).semihosting
     if tree is None:
         return generate_builtin(graph, target, baud=cfg.baud, rounding=cfg.rounding,
                                 semihosting=semihosting)
@@ -339,12 +316,13 @@ def _stages(cfg: RunConfig, graph: Graph, target, vectors: list[np.ndarray], fol
              if cfg.emulator == "renode" else f"QEMU {target.qemu_machine}")
     with out.step(f"device ({target.name} on {where})") as step:
         t = time.monotonic()
-        backend = _make_backend(cfg, target, built.elf, folder)
+        backend = backend_class(cfg).from_options(target, built.elf, folder, cfg)
         res["device"]["backend"] = backend.describe()
         with backend as url, Link.open(url, baudrate=cfg.baud,
-                                       invoke_timeout=cfg.timeout) as link:
+                                       backend_log=backend.log_path) as link:
             res["device"]["backend"] = backend.describe()
-            dev = run_vectors(link, graph, vectors, build_id=built.build_id,
+            client = DeviceClient(link, invoke_timeout=cfg.timeout)
+            dev = run_vectors(client, graph, vectors, build_id=built.build_id,
                               jsonl=folder / "device_outputs.jsonl", per_layer=cfg.per_layer,
                               profile=cfg.profile and tree is None,
                               inputs_file=folder / SEMIHOST_FILE if backend.semihosting else None,

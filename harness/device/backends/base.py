@@ -1,4 +1,4 @@
-"""The Backend interface."""
+"""The Backend interface: what runs a firmware, and how the run checks it can."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import socket
 from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
+
+from harness.device.backends.options import BackendOptions
+from harness.targets.table import Target
 
 _PR_SET_PDEATHSIG = 1
 
@@ -28,11 +31,29 @@ def free_port() -> int:
 
 
 class Backend(ABC):
-    """Boots firmware somewhere and exposes its UART as a pyserial URL."""
+    """Boots firmware somewhere and exposes its UART as a pyserial URL.
+
+    Each backend registers itself by ``name`` (registry.register); ``preflight``
+    refuses, before any work, a run it cannot do.
+    """
 
     name: str = ""
+    emulated: bool = False  # an emulator: picked with --emulator when there is no --port
     counter_kind: str = "none"  # what INVOKED counts mean here
     semihosting: bool = False  # inputs may be read from a host file (emulators)
+
+    @classmethod
+    @abstractmethod
+    def preflight(cls, target: Target, options: BackendOptions) -> None:
+        """Raise if this backend cannot run ``target`` with ``options``: a program
+        not installed (MissingTool), a target it cannot boot (BadInput), a port
+        that is missing or busy (PortUnavailable)."""
+
+    @classmethod
+    def from_options(cls, target: Target, elf: Path, folder: Path,
+                     options: BackendOptions) -> Backend:
+        """The backend for one run: boots ``elf``, keeps its logs in ``folder``."""
+        return cls(target, elf, folder)  # type: ignore[call-arg]
 
     @abstractmethod
     def start(self) -> str:
@@ -43,10 +64,12 @@ class Backend(ABC):
         """Tear everything down; safe to call twice."""
 
     def describe(self) -> dict:
+        """What ran the firmware, for results.json."""
         return {"name": self.name}
 
     @property
     def log_path(self) -> Path | None:
+        """The backend's own log (the emulator's output), if it keeps one."""
         return None
 
     def __enter__(self) -> str:

@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 
 from harness.device.backends.base import Backend
+from harness.device.backends.options import BackendOptions
+from harness.device.backends.registry import register
 from harness.errors import BadInput, DeviceError, PortUnavailable
 from harness.runtimes.build import require_tool
 from harness.targets.table import Target
@@ -26,6 +28,26 @@ FLASH_TOOLS = {
     "st-flash": (["st-flash", "--reset", "write", "{bin}", "{flash_origin}"],
                  "apt-get install stlink-tools"),
 }
+
+
+def _flash_tool(tool: str) -> tuple[list[str], str]:
+    """(command template, install hint) of a known flash tool, else BadInput."""
+    try:
+        return FLASH_TOOLS[tool]
+    except KeyError:
+        raise BadInput(f"unknown flash tool {tool!r}",
+                       hint=f"choose one of {', '.join(FLASH_TOOLS)}") from None
+
+
+def check_flash_tool(tool: str, target: Target) -> list[str]:
+    """The command template of flash ``tool``, checked: a known tool, installed, and
+    (openocd) with a board config for ``target``. BadInput or MissingTool."""
+    template, hint = _flash_tool(tool)
+    require_tool(template[0], hint)
+    if tool == "openocd" and not target.openocd_config:
+        raise BadInput(f"target {target.name} has no OpenOCD board config",
+                       hint="flash it yourself and omit --flash")
+    return template
 
 
 def check_port(port: str) -> None:
@@ -56,6 +78,7 @@ def check_port(port: str) -> None:
         os.close(fd)  # closing drops our probe lock
 
 
+@register
 class BoardBackend(Backend):
     name = "board"
     counter_kind = "cycles"  # SysTick on the core clock
@@ -63,24 +86,34 @@ class BoardBackend(Backend):
 
     def __init__(self, target: Target, elf: Path, port: str, log_dir: Path, *,
                  flash_tool: str | None = None) -> None:
-        if flash_tool and flash_tool not in FLASH_TOOLS:
-            raise BadInput(f"unknown flash tool {flash_tool!r}",
-                           hint=f"choose one of {', '.join(FLASH_TOOLS)}")
+        if flash_tool:
+            _flash_tool(flash_tool)
         self.target, self.elf, self.port, self.log_dir = target, elf, port, log_dir
         self.flash_tool = flash_tool
 
+    @classmethod
+    def preflight(cls, target: Target, options: BackendOptions) -> None:
+        """The port exists, opens and is free (else exit 8); a flash tool is usable."""
+        check_port(options.port)
+        if options.flash:
+            check_flash_tool(options.flash, target)
+
+    @classmethod
+    def from_options(cls, target: Target, elf: Path, folder: Path,
+                     options: BackendOptions) -> BoardBackend:
+        """The board on ``options.port``, flashed first with ``options.flash``."""
+        return cls(target, elf, options.port, folder, flash_tool=options.flash)
+
     def flash_command(self) -> list[str]:
-        template, hint = FLASH_TOOLS[self.flash_tool]
-        require_tool(template[0], hint)
-        if self.flash_tool == "openocd" and not self.target.openocd_config:
-            raise BadInput(f"target {self.target.name} has no OpenOCD board config",
-                           hint="flash it yourself and omit --flash")
+        """The command that flashes the ELF with the chosen tool."""
+        template = check_flash_tool(self.flash_tool, self.target)
         values = {"elf": str(self.elf), "bin": str(self.elf.with_suffix(".bin")),
                   "openocd_config": self.target.openocd_config or "",
                   "flash_origin": hex(self.target.flash.origin)}
         return [part.format(**values) for part in template]
 
     def start(self) -> str:
+        """Flash the firmware if asked to; the port is the URL."""
         if self.flash_tool:
             cmd = self.flash_command()
             if self.flash_tool == "st-flash":
@@ -96,7 +129,7 @@ class BoardBackend(Backend):
         return self.port
 
     def stop(self) -> None:
-        pass
+        """Nothing runs on the host."""
 
     def describe(self) -> dict:
         return {"name": self.name, "port": self.port, "flash": self.flash_tool}

@@ -7,22 +7,27 @@ import time
 from pathlib import Path
 
 from harness.device.backends.base import Backend, die_with_parent, free_port
+from harness.device.backends.options import BackendOptions
+from harness.device.backends.registry import register
+from harness.device.deadline import Deadline
 from harness.errors import BadInput, DeviceError
 from harness.runtimes.build import require_tool
 from harness.targets.table import Target
 
 QEMU = "qemu-system-arm"
+QEMU_HINT = "apt-get install qemu-system-arm"
 
 
+@register
 class QemuBackend(Backend):
     name = "qemu"
+    emulated = True
     counter_kind = "instructions"  # -icount shift=0: 1 ns of virtual time per instruction
     semihosting = True
 
     def __init__(self, target: Target, elf: Path, log_dir: Path, *,
                  boot_timeout: float = 20.0, monitor: bool = False) -> None:
-        if not target.qemu_machine:
-            raise BadInput(f"target {target.name} has no QEMU machine", hint="use --port")
+        self.check_target(target)
         # Absolute: QEMU runs in the run folder (semihosting paths are relative to it).
         self.target, self.elf, self.log_dir = target, elf.resolve(), log_dir.resolve()
         self.boot_timeout = boot_timeout
@@ -32,8 +37,21 @@ class QemuBackend(Backend):
         self.monitor_port = free_port() if monitor else 0
         self._log = None
 
+    @classmethod
+    def preflight(cls, target: Target, options: BackendOptions) -> None:
+        """QEMU is installed and has a machine for ``target``."""
+        require_tool(QEMU, QEMU_HINT)
+        cls.check_target(target)
+
+    @staticmethod
+    def check_target(target: Target) -> None:
+        """BadInput unless QEMU has a machine for ``target``."""
+        if not target.qemu_machine:
+            raise BadInput(f"target {target.name} has no QEMU machine", hint="use --port")
+
     @property
     def log_path(self) -> Path:
+        """QEMU's own output (qemu.log in the run folder)."""
         return self.log_dir / "qemu.log"
 
     def command(self, port: int) -> list[str]:
@@ -53,7 +71,7 @@ class QemuBackend(Backend):
         ]
 
     def start(self) -> str:
-        require_tool(QEMU, "apt-get install qemu-system-arm")
+        require_tool(QEMU, QEMU_HINT)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for _attempt in range(3):  # a port can be taken between probe and bind
             self.port = free_port()
@@ -73,8 +91,8 @@ class QemuBackend(Backend):
     def _wait_listening(self) -> bool:
         # QEMU says it waits for a client once its socket listens. Probing
         # with a connect instead would use up the connection that starts the guest.
-        deadline = time.monotonic() + self.boot_timeout
-        while time.monotonic() < deadline:
+        deadline = Deadline(self.boot_timeout)
+        while not deadline.expired():
             if self.proc.poll() is not None:
                 return False
             if b"waiting for connection" in self.log_path.read_bytes()[self._log_start:]:

@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 from harness.device.backends.base import Backend, die_with_parent, free_port
+from harness.device.backends.options import BackendOptions
+from harness.device.backends.registry import register
+from harness.device.deadline import Deadline
 from harness.errors import BadInput, DeviceError
 from harness.runtimes.build import require_tool
 from harness.runtimes.firmware import render
@@ -48,7 +51,7 @@ def renode_uart(target: Target) -> str:
         return RENODE_UART[target.name]
     except KeyError:
         raise BadInput(f"no Renode UART known for target {target.name}",
-                       hint="add it to RENODE_UART in harness/backends/renode.py") from None
+                       hint="add it to RENODE_UART in harness/device/backends/renode.py") from None
 
 
 def _context(target: Target, elf: Path, port: int) -> dict:
@@ -109,8 +112,10 @@ def _listening(port: int) -> bool | None:
     return False if found else None
 
 
+@register
 class RenodeBackend(Backend):
     name = "renode"
+    emulated = True
     counter_kind = "cycles"  # Renode models SysTick on the core clock
     semihosting = False  # inputs go over the UART
 
@@ -124,8 +129,15 @@ class RenodeBackend(Backend):
         self.resc: Path | None = None
         self._log = None
 
+    @classmethod
+    def preflight(cls, target: Target, options: BackendOptions) -> None:
+        """Renode is installed and has a platform and a UART for ``target``."""
+        require_tool(RENODE, hint=INSTALL_HINT)
+        renode_uart(target)
+
     @property
     def log_path(self) -> Path:
+        """Renode's own output (renode.log in the run folder)."""
         return self.log_dir / "renode.log"
 
     def command(self) -> list[str]:
@@ -151,8 +163,8 @@ class RenodeBackend(Backend):
         raise DeviceError(f"Renode did not start: {tail[0]}", hint=f"log: {self.log_path}")
 
     def _wait_listening(self) -> bool:
-        deadline = time.monotonic() + self.boot_timeout
-        while time.monotonic() < deadline:
+        deadline = Deadline(self.boot_timeout)
+        while not deadline.expired():
             if self.proc.poll() is not None:
                 return False
             state = _listening(self.port)

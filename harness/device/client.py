@@ -1,5 +1,8 @@
-"""Data requests over a Link: tensor writes with a send window, chunked reads, and
-INVOKE (whole model, one op, or a whole vector for emulators).
+"""The data requests of a device session: tensor writes with a send window, chunked
+reads, and INVOKE (whole model, one op, or a whole vector for emulators).
+
+:class:`DeviceClient` sends them over a :class:`~harness.device.link.Link`, which
+numbers, resends and checks the frames.
 
 Writes go out as WRITE_INPUT requests of at most ``max_payload - 5`` bytes. A
 stop-and-wait link leaves the line idle while each answer comes back (the
@@ -23,8 +26,8 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from typing import TYPE_CHECKING
 
+from harness.device.link import Link, Outgoing
 from harness.device.protocol import (
     INVOKE,
     INVOKE_STEP,
@@ -35,28 +38,33 @@ from harness.device.protocol import (
     READ_TENSOR,
     WRITE_INPUT,
     Frame,
-    Outgoing,
     status_name,
     type_name,
 )
 from harness.errors import DeviceError, ProtocolError
-
-if TYPE_CHECKING:
-    from harness.device.link import Link
 
 WINDOW = 3  # WRITE_INPUT requests in flight at once
 WRITE_HEAD = 5  # WRITE_INPUT payload: u8 index, u32 offset, then the data
 WRITE_CHUNK = MAX_PAYLOAD - WRITE_HEAD
 
 
-class Transfers:
-    """Tensor transfers and INVOKE, as methods of :class:`harness.device.link.Link`."""
+class DeviceClient:
+    """Tensor transfers and INVOKE over ``link``.
 
-    def write_input(self: Link, index: int, data: bytes, *, chunk: int | None = None,
+    An INVOKE may take up to ``invoke_timeout`` s (the inference runs on the device
+    meanwhile); the other requests get the link's own timeout and retries.
+    """
+
+    def __init__(self, link: Link, *, invoke_timeout: float = 60.0) -> None:
+        self.link = link
+        self.invoke_timeout = invoke_timeout
+
+    def write_input(self, index: int, data: bytes, *, chunk: int | None = None,
                     window: int = WINDOW) -> None:
         """Write ``data`` into input tensor ``index``: ``chunk`` bytes per request, at most
         ``window`` requests in flight (1: stop and wait)."""
-        chunk = chunk or self.max_payload - WRITE_HEAD
+        link = self.link
+        chunk = chunk or link.max_payload - WRITE_HEAD
         if not 1 <= chunk <= WRITE_CHUNK:
             raise ValueError(f"chunk must be 1..{WRITE_CHUNK}")
         if window < 1:
@@ -69,65 +77,64 @@ class Transfers:
         while todo or flight:
             while todo and len(flight) < window:
                 off, payload = todo.popleft()
-                req = self.new_request(WRITE_INPUT, payload)
-                self.send(req)
+                req = link.new_request(WRITE_INPUT, payload)
+                link.send(req)
                 flight.append((off, req))
                 stash[req.seq] = None
             off, head = flight[0]
-            frame = self.try_answer(head, stash)
+            frame = link.try_answer(head, stash)
             if frame is not None:
                 flight.popleft()
-                _check_ack(self, index, off, frame)
+                _check_ack(link, index, off, frame)
                 continue
             while flight:  # trouble: one at a time, with the usual retries
                 off, req = flight.popleft()
-                _check_ack(self, index, off, self.complete(req, stash=stash))
+                _check_ack(link, index, off, link.complete(req, stash=stash))
             stash.clear()
 
-    def invoke(self: Link, flags: int = 0, *, op: int | None = None,
+    def invoke(self, flags: int = 0, *, op: int | None = None,
                timeout: float | None = None) -> int:
         """Run one inference; returns the device's count (cycles/instructions, 0 if unknown).
 
         With ``op``, run only that op (flag INVOKE_STEP): stepping through the ops
         in order lets the host read each op's output right after it is made.
         Waits up to ``timeout`` (default ``invoke_timeout``) s, resending every
-        ``self.timeout`` s; the device runs the inference once whatever arrives.
+        ``link.timeout`` s; the device runs the inference once whatever arrives.
         """
-        total = self.invoke_timeout if timeout is None else timeout
         payload = bytes([flags & 0xFF])
         if op is not None:
             payload = struct.pack("<BH", (flags | INVOKE_STEP) & 0xFF, op)
-        frame = self.request(INVOKE, payload, total=total)
-        status = reply_status(self.name, frame, 5)
-        if status:
-            raise DeviceError(f"inference failed on {self.name}: {status_name(status)}")
-        return int(struct.unpack_from("<I", frame.payload, 1)[0])
+        return self._invoke(payload, timeout)[0]
 
-    def invoke_vector(self: Link, offset: int, out_bytes: int, *, timeout: float | None = None
+    def invoke_vector(self, offset: int, out_bytes: int, *, timeout: float | None = None
                       ) -> tuple[int, bytes]:
         """Load a vector's inputs from the semihosting file at ``offset``, run, and get
         the count and the (single) output back: one request per vector."""
-        total = self.invoke_timeout if timeout is None else timeout
-        frame = self.request(INVOKE, struct.pack("<BI", INVOKE_VECTOR, offset), total=total)
-        status = reply_status(self.name, frame, 5)
-        if status:
-            raise DeviceError(f"inference failed on {self.name}: {status_name(status)}")
-        out = bytes(frame.payload[5:])
+        count, out = self._invoke(struct.pack("<BI", INVOKE_VECTOR, offset), timeout)
         if len(out) != out_bytes:
-            raise DeviceError(f"{self.name} answered {len(out)} output bytes, not {out_bytes}")
-        return int(struct.unpack_from("<I", frame.payload, 1)[0]), out
+            raise DeviceError(f"{self.link.name} answered {len(out)} output bytes, not {out_bytes}")
+        return count, out
 
-    def load_input(self: Link, index: int, offset: int) -> None:
+    def _invoke(self, payload: bytes, timeout: float | None) -> tuple[int, bytes]:
+        """One INVOKE request: the count, and the bytes after it in the answer."""
+        total = self.invoke_timeout if timeout is None else timeout
+        frame = self.link.request(INVOKE, payload, total=total)
+        status = reply_status(self.link.name, frame, 5)
+        if status:
+            raise DeviceError(f"inference failed on {self.link.name}: {status_name(status)}")
+        return int(struct.unpack_from("<I", frame.payload, 1)[0]), bytes(frame.payload[5:])
+
+    def load_input(self, index: int, offset: int) -> None:
         """Have the device read input ``index`` from its semihosting file at ``offset``."""
-        self.request(LOAD_INPUT, struct.pack("<BI", index, offset))
+        self.link.request(LOAD_INPUT, struct.pack("<BI", index, offset))
 
-    def read_output(self: Link, index: int, nbytes: int, *, chunk: int | None = None) -> bytes:
+    def read_output(self, index: int, nbytes: int, *, chunk: int | None = None) -> bytes:
         """Read ``nbytes`` of output tensor ``index``."""
-        return _read(self, READ_OUTPUT, "<BIH", index, nbytes, chunk)
+        return _read(self.link, READ_OUTPUT, "<BIH", index, nbytes, chunk)
 
-    def read_tensor(self: Link, index: int, nbytes: int, *, chunk: int | None = None) -> bytes:
+    def read_tensor(self, index: int, nbytes: int, *, chunk: int | None = None) -> bytes:
         """Read ``nbytes`` of tensor ``index`` (the model's tensor numbering)."""
-        return _read(self, READ_TENSOR, "<HIH", index, nbytes, chunk)
+        return _read(self.link, READ_TENSOR, "<HIH", index, nbytes, chunk)
 
 
 def _check_ack(link: Link, index: int, off: int, frame: Frame) -> None:
