@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
+from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
-from harness.cli import RUN_OPTIONS
-
-RUN_HELP = {dest: text for _flag, dest, _type, _default, text in RUN_OPTIONS}
-RUN_HELP["quiet"] = "print errors only"
-RUN_HELP["per_layer"] = "read every intermediate tensor and name the first diverging op"
-RUN_HELP["profile"] = "count cycles (instructions under QEMU) per op on the device"
-RUN_HELP["resume"] = "finish a run folder that died, keeping the vectors it measured"
+from harness.config import COMMAND_LINE, OPTIONS
 
 
 @task(help={})
@@ -21,75 +17,31 @@ def setup(c: Context) -> None:
     c.run("bash scripts/bootstrap.sh", pty=False)
 
 
-def _yaml_tolerances(c: Context) -> str:
-    """`harness: tolerances: {litert: 2}` from invoke.yaml, as the --tolerance syntax."""
-    tolerances = (c.config.get("harness") or {}).get("tolerances") or {}
-    return ",".join(f"{name}={int(lsb)}" for name, lsb in tolerances.items())
-
-
-@task(help=RUN_HELP)
-def run(
-    c: Context,
-    model: str = "",
-    target: str = "stm32f4",
-    runtime: str = "auto",
-    tflm_dir: str = "",
-    vectors: int = 10,
-    seed: int = 0,
-    inputs: str = "",
-    references: str = "",
-    tolerance: str = "",
-    float_model: str = "",
-    per_layer: bool = False,
-    profile: bool = False,
-    port: str = "",
-    flash: str = "",
-    resume: str = "",
-    emulator: str = "qemu",
-    baud: int = 115200,
-    runs_dir: str = "runs",
-    timeout: float = 60.0,
-    rounding: str = "double",
-    quiet: bool = False,
-) -> None:
+def run(c: Context, **given: Any) -> None:
     """Cross-check a model on a target (default: the example CNN on emulated stm32f4).
 
-    Defaults for references, tolerances and tflm_dir may also come from invoke.yaml
-    (key `harness`).
+    Options not given come from invoke.yaml's `harness:` section, then from the defaults
+    shown. invoke.yaml may set {settable};
+    --tolerance adds to its tolerances entry by entry.
     """
-    from harness.cli import DEFAULT_REFERENCES, run_with_exit_code
+    from harness.cli import run_with_exit_code
 
-    conf = c.config.get("harness") or {}
-    # Command-line tolerances override invoke.yaml's, entry by entry.
-    tolerances = ",".join(t for t in (_yaml_tolerances(c), tolerance) if t)
-    code = run_with_exit_code(
-        dict(
-            model=model or None,
-            target=target,
-            runtime=runtime,
-            tflm_dir=tflm_dir or None,
-            tflm_config_dir=conf.get("tflm_dir"),
-            vectors=vectors,
-            seed=seed,
-            inputs=inputs or None,
-            references=references or conf.get("references") or DEFAULT_REFERENCES,
-            tolerance=tolerances or None,
-            float_model=float_model or None,
-            per_layer=per_layer,
-            profile=profile,
-            port=port or None,
-            flash=flash or None,
-            resume=resume or None,
-            emulator=emulator,
-            baud=baud,
-            runs_dir=runs_dir,
-            timeout=timeout,
-            rounding=rounding,
-            quiet=quiet,
-        )
-    )
+    by_param = {opt.param: opt.name for opt in COMMAND_LINE}
+    code = run_with_exit_code({by_param[p]: v for p, v in given.items()},
+                              project=c.config.get("harness"))
     if code:
         raise Exit(code=code)
+
+
+# invoke reads a task's options from its signature: build it from harness/config.py.
+# Values stay text (kind str): the option's own parser refuses `--vectors abc` in one
+# `error:` line, where invoke's int() would print a traceback.
+run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    + [inspect.Parameter(o.param, inspect.Parameter.KEYWORD_ONLY, default=o.unset)
+       for o in COMMAND_LINE])
+run.__doc__ = run.__doc__.format(settable=", ".join(o.yaml for o in OPTIONS if o.yaml))
+run = task(run, help={o.param: o.help_text for o in COMMAND_LINE})
 
 
 @task(

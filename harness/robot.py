@@ -16,36 +16,31 @@ AssertionError that carries the numbers; the run's one-line summary goes to the 
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Any
 
 from robot.api import logger
 from robot.api.deco import keyword, library
 
+from harness.config import COMMAND_LINE, Option, from_options
 from harness.errors import HarnessError
-from harness.run.pipeline import RunConfig, run
+from harness.run.pipeline import run
 
 
-def _names(value: str | list[str] | tuple[str, ...] | None) -> list[str] | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in value]
+def _robot_type(opt: Option) -> Any:
+    """What Robot converts the argument to (None: not given); lists and tables also as text."""
+    return (str | opt.type | None) if opt.type in (list, dict) else (opt.type | None)
 
 
-def _tolerances(value: str | dict | None) -> dict[str, int]:
-    """`litert=2,numpy-float=1` (or a dict) -> {name: lsb}."""
-    if not value:
-        return {}
-    if isinstance(value, dict):
-        return {str(k): int(v) for k, v in value.items()}
-    out = {}
-    for item in value.split(","):
-        name, _, lsb = item.partition("=")
-        if not lsb:
-            raise ValueError(f"tolerance {item!r} is not name=lsb")
-        out[name.strip()] = int(lsb)
-    return out
+# Cross Check Model's arguments: every command-line option, None when not given. Robot
+# and libdoc read them from this signature and these types.
+ROBOT_TYPES = {o.name: _robot_type(o) for o in COMMAND_LINE}
+CROSS_CHECK_SIGNATURE = inspect.Signature(
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    + [inspect.Parameter(o.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                         annotation=ROBOT_TYPES[o.name]) for o in COMMAND_LINE],
+    return_annotation=str)
 
 
 def _output_dir() -> Path | None:
@@ -72,37 +67,41 @@ class HarnessLibrary:
 
     # running -------------------------------------------------------------------------------
 
-    @keyword
-    def cross_check_model(self, model: str, target: str = "stm32f4", vectors: int = 10,
-                          references: str | list[str] | None = None, seed: int = 0,
-                          tolerances: str | dict | None = None, runtime: str = "builtin",
-                          runs_dir: str | None = None, timeout: float = 60.0,
-                          port: str | None = None) -> str:
+    @keyword(types=ROBOT_TYPES)
+    def cross_check_model(self, *args: Any, **kwargs: Any) -> str:
         """Cross-check `model` on `target`; return the verdict status (PASS, DRIFT, ...).
 
-        `references` is a comma-separated list (default: the harness's defaults),
-        `tolerances` is `name=lsb,...`. A run that fails (bad model, build, device) does
-        not raise here: its verdict is ERROR with the reason; check it with `Verdict Should Be`.
+        The arguments are the run options of `harness run` (named as in results.json's
+        `config`; `references` and `tolerances` as text or as a list and a dictionary). One
+        not given takes the harness's default, except `runs_dir` (default: `runs` under
+        Robot's output directory) and `quiet` (default: true; the keyword logs a summary).
+        A run that fails (bad model, build, device) does not raise here: its verdict is
+        ERROR with the reason; check it with `Verdict Should Be`.
+
+        {options}
         """
-        folder = runs_dir or self._runs_dir
-        if folder is None:
-            out = _output_dir()
-            folder = str(out / "runs") if out else "runs"
-        kwargs = dict(model=Path(model), target=target, vectors=int(vectors), seed=int(seed),
-                      tolerances=_tolerances(tolerances), runtime=runtime,
-                      runs_dir=Path(folder), timeout=float(timeout), port=port or None,
-                      quiet=True)
-        refs = _names(references)
-        if refs is not None:
-            kwargs["references"] = refs
+        given = CROSS_CHECK_SIGNATURE.bind(self, *args, **kwargs).arguments
+        given = {name: v for name, v in given.items() if name != "self" and v is not None}
+        given.setdefault("runs_dir", self._default_runs_dir())
+        given.setdefault("quiet", True)
         try:
-            self.results = run(RunConfig(**kwargs))
+            self.results = run(from_options(given))
         except HarnessError as exc:  # before a run folder exists (e.g. unknown target)
             self.results = {"verdict": {"status": "ERROR", "reason": exc.one_line(),
                                         "exit_code": int(exc.code)},
                             "comparisons": [], "references": {}, "run_dir": None}
         self._log_summary()
         return self.verdict_status()
+
+    cross_check_model.__signature__ = CROSS_CHECK_SIGNATURE  # type: ignore[attr-defined]
+    cross_check_model.__doc__ = cross_check_model.__doc__.format(options="\n        ".join(
+        f"- ``{o.name}``: {o.help_text}" for o in COMMAND_LINE))
+
+    def _default_runs_dir(self) -> str:
+        if self._runs_dir is not None:
+            return self._runs_dir
+        out = _output_dir()
+        return str(out / "runs") if out else "runs"
 
     def _log_summary(self) -> None:
         res = self._res()

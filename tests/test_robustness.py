@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.cli import RUN_OPTIONS, run_with_exit_code
+from harness.cli import run_with_exit_code
+from harness.config import COMMAND_LINE
 from harness.errors import BadInput, DiskFull, ExitCode
 from harness.model import parse_model
 from harness.run.pipeline import RunConfig, run
@@ -143,7 +144,7 @@ def test_missing_cross_compiler_names_its_package(tmp_path: Path) -> None:
 
 
 def _opts(**over: object) -> dict:
-    opts = {dest: default for _flag, dest, _t, default, _h in RUN_OPTIONS}
+    opts = {opt.name: opt.unset for opt in COMMAND_LINE}
     return {**opts, "quiet": True, "per_layer": False, "resume": None, **over}
 
 

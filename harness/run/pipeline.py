@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import shutil
 import time
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 from harness import __version__
 from harness.analysis.analyse import analyse
 from harness.analysis.profile import profile_section, tflm_op_counts
+from harness.config import RunConfig, example_model, resolve_runtime
 from harness.device.backends import backend_class
 from harness.device.client import DeviceClient
 from harness.device.link import Link
@@ -25,7 +25,7 @@ from harness.device.session import run_vectors
 from harness.errors import BadInput, DiskFull, HarnessError
 from harness.lower import check_supported
 from harness.model import Graph, parse_model
-from harness.references import REFERENCES, RUNTIME_REFERENCES
+from harness.references import RUNTIME_REFERENCES
 from harness.references.cache import run_reference_cached
 from harness.references.known_wrong import refusal
 from harness.report import console, html, json_report, junit
@@ -33,7 +33,7 @@ from harness.run.resume import load_run
 from harness.run.vectors import load_vectors, random_vectors
 from harness.runtimes.build import build
 from harness.runtimes.builtin.arena import plan_arena
-from harness.runtimes.firmware import ROOT, SEMIHOST_FILE, FirmwareProject, generate_builtin
+from harness.runtimes.firmware import SEMIHOST_FILE, FirmwareProject, generate_builtin
 from harness.runtimes.tflm.firmware import (
     check_tflm_ops,
     compare_arena,
@@ -41,40 +41,10 @@ from harness.runtimes.tflm.firmware import (
     host_allocations,
 )
 from harness.runtimes.tflm.library import build_library
-from harness.runtimes.tflm.tree import TflmTree, configured_dir, find_tree
+from harness.runtimes.tflm.tree import TflmTree, find_tree
 from harness.targets.table import check_fits, estimate_footprint, get_target
 
-EXAMPLE_MODEL = ROOT / "examples" / "example_cnn_int8.tflite"
-RUNTIMES = ("auto", "builtin", "tflm")
-DEFAULT_REFERENCES = ("litert-ref", "litert", "tflm-host", "numpy-int8", "numpy-float")
-
-
-@dataclass
-class RunConfig:
-    """Everything `invoke run` / `harness` accept."""
-
-    model: Path = EXAMPLE_MODEL
-    target: str = "stm32f4"
-    runtime: str = "auto"  # auto | builtin | tflm
-    tflm_dir: Path | None = None  # --tflm-dir (then $TFLM_DIR, then tflm_config_dir)
-    tflm_config_dir: Path | None = None  # invoke.yaml harness.tflm_dir
-    vectors: int = 10
-    seed: int = 0
-    inputs: Path | None = None
-    references: list[str] = field(default_factory=lambda: list(DEFAULT_REFERENCES))
-    tolerances: dict[str, int] = field(default_factory=dict)  # reference -> max |d| LSB
-    port: str | None = None
-    baud: int = 115200
-    runs_dir: Path = Path("runs")
-    timeout: float = 60.0
-    rounding: str = "double"
-    per_layer: bool = False
-    profile: bool = False  # per-op counts on the device
-    float_model: Path | None = None
-    flash: str | None = None  # pyocd | openocd | st-flash, with --port
-    resume: Path | None = None  # finish this run folder
-    emulator: str = "qemu"  # qemu | renode, when there is no --port
-    quiet: bool = False
+EXAMPLE_MODEL = example_model()
 
 
 def _run_folder(cfg: RunConfig, graph: Graph) -> Path:
@@ -89,35 +59,12 @@ def _run_folder(cfg: RunConfig, graph: Graph) -> Path:
 
 
 def _validate(cfg: RunConfig) -> None:
-    if cfg.runtime not in RUNTIMES:
-        raise BadInput(f"unknown runtime {cfg.runtime!r}", hint=f"choose one of {RUNTIMES}")
-    unknown = [r for r in cfg.references if r not in REFERENCES]
-    if unknown:
-        raise BadInput(f"unknown reference(s): {', '.join(unknown)}",
-                       hint=f"choose from {', '.join(REFERENCES)}")
+    """What needs a look outside the options (RunConfig checks those when made)."""
     # The backend's own checks (a missing emulator: exit 5; a missing or busy port:
     # exit 8), before any work rather than after the build and the references.
     backend_class(cfg).preflight(get_target(cfg.target), cfg)
-    if cfg.flash and not cfg.port:
-        raise BadInput("--flash needs --port (the board's serial port)")
     if cfg.float_model is not None and not Path(cfg.float_model).exists():
         raise BadInput(f"float model not found: {cfg.float_model}")
-    if cfg.rounding not in ("double", "single"):
-        raise BadInput(f"--rounding must be 'double' or 'single', not {cfg.rounding!r}")
-
-
-def resolve_runtime(cfg: RunConfig) -> tuple[RunConfig, str]:
-    """Pick the runtime for `auto` (tflm when a tree is configured) and say why."""
-    found = configured_dir(cfg.tflm_dir, cfg.tflm_config_dir)
-    if cfg.runtime == "tflm" and found is not None and cfg.tflm_dir is None:
-        cfg = replace(cfg, tflm_dir=found[0])
-    if cfg.runtime != "auto":
-        return cfg, "asked for with --runtime"
-    if found is None:
-        return replace(cfg, runtime="builtin"), ("no TFLM tree configured (--tflm-dir, "
-                                                 "TFLM_DIR or invoke.yaml harness.tflm_dir)")
-    return (replace(cfg, runtime="tflm", tflm_dir=found[0]),
-            f"a TFLM tree is configured ({found[1]}={found[0]})")
 
 
 def run(cfg: RunConfig) -> dict:

@@ -9,34 +9,28 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from harness.config import RunConfig
 from harness.errors import BadInput
 
 Done = dict[int, tuple[int, list[bytes]]]
 
 
-def load_run(folder: Path, cfg: Any) -> tuple[Any, list[np.ndarray], Done]:
-    """The original config, the vectors, and {vector: (count, raw outputs)} already done."""
+def load_run(folder: Path, cfg: RunConfig) -> tuple[RunConfig, list[np.ndarray], Done]:
+    """The original config (every recorded option; `cfg` keeps the others), the vectors,
+    and {vector: (count, raw outputs)} already done."""
     folder = Path(folder)
     results, vectors_file = folder / "results.json", folder / "vectors.npz"
     if not results.exists() or not vectors_file.exists():
         raise BadInput(f"{folder} is not a run folder (no results.json and vectors.npz)",
                        hint="pass a folder under runs/ made by an earlier run")
     res = json.loads(results.read_text())
-    c = res.get("config", {})
-    cfg = replace(
-        cfg, model=Path(res["model"]["path"]), target=res["target"]["name"],
-        runtime=c.get("runtime", cfg.runtime),
-        tflm_dir=Path(c["tflm_dir"]) if c.get("tflm_dir") else cfg.tflm_dir,
-        vectors=int(c.get("vectors", cfg.vectors)),
-        seed=int(c.get("seed", cfg.seed)), references=list(c.get("references", cfg.references)),
-        tolerances=dict(c.get("tolerances", {})), rounding=c.get("rounding", cfg.rounding),
-        per_layer=bool(c.get("per_layer", False)), profile=bool(c.get("profile", False)),
-        float_model=Path(c["float_model"]) if c.get("float_model") else None,
-        inputs=None, resume=folder)
+    # Folders written before model and target were in `config` hold them elsewhere.
+    recorded = {"model": res["model"]["path"], "target": res["target"]["name"],
+                **res.get("config", {})}
+    cfg = replace(cfg.restore(recorded), resume=folder)
     with np.load(vectors_file) as data:
         vectors = [data[f"arr_{i}"] for i in range(len(data.files))]
     done: Done = {}
