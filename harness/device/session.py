@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.device.link import Link
 from harness.errors import DeviceError, DeviceFault
-from harness.model import Graph
+from harness.model.graph import Graph
 
 
 @dataclass

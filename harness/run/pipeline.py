@@ -25,8 +25,8 @@ from harness.device.backends.renode import INSTALL_HINT as RENODE_HINT
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import BadInput, DiskFull, HarnessError
-from harness.lower import check_supported
-from harness.model import Graph, parse_model
+from harness.model.graph import Graph
+from harness.ops.validate import load_model
 from harness.references import REFERENCES, RUNTIME_REFERENCES
 from harness.references.cache import run_reference_cached
 from harness.references.known_wrong import refusal
@@ -35,6 +35,7 @@ from harness.run.resume import load_run
 from harness.run.vectors import load_vectors, random_vectors
 from harness.runtimes.build import build, require_tool
 from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.builtin.lower import check_supported
 from harness.runtimes.firmware import ROOT, SEMIHOST_FILE, FirmwareProject, generate_builtin
 from harness.runtimes.tflm.firmware import (
     check_tflm_ops,
@@ -138,7 +139,7 @@ def run(cfg: RunConfig) -> dict:
     _validate(cfg)
     cfg, runtime_reason = resolve_runtime(cfg)
     target = get_target(cfg.target)
-    graph = parse_model(cfg.model)
+    graph = load_model(cfg.model)
     tree = None
     if cfg.runtime == "tflm":
         tree = find_tree(cfg.tflm_dir)
