@@ -79,7 +79,7 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
         renode_test_command,
     )
     from harness.errors import HarnessError
-    from harness.model import parse_model
+    from harness.ops.validate import load_model
     from harness.run.pipeline import EXAMPLE_MODEL
     from harness.runtimes.build import build, require_tool
     from harness.runtimes.firmware import generate_builtin
@@ -88,7 +88,7 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
     try:
         require_tool("renode-test", hint=INSTALL_HINT)
         tgt = get_target(target)
-        graph = parse_model(model or EXAMPLE_MODEL)
+        graph = load_model(model or EXAMPLE_MODEL)
         elf = build(generate_builtin(graph, tgt, semihosting=False)).elf
     except HarnessError as exc:
         raise Exit(f"error: {exc.one_line()}", code=int(exc.code)) from None
@@ -106,7 +106,7 @@ def coverage(c: Context) -> None:
     Generated from the DTYPES dicts of harness/lower*.py and harness/int8ops*.py; the
     README's "Op coverage" section holds this output.
     """
-    from harness.dtypes import coverage_table
+    from harness.ops.registry import coverage_table
 
     print(coverage_table(), end="")
 

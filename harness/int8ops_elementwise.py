@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness import quant
-from harness.int8_fixedpoint import div_pot, i64, requant_double, wrap32
-from harness.model import Tensor
+from harness.model.graph import Tensor
+from harness.quant.fixedpoint import div_pot, i64, requant_double, wrap32
+from harness.quant.multiplier import quantize_multiplier
+from harness.quant.ranges import ACT_RELU, ACT_RELU6, activation_range
 
 if TYPE_CHECKING:
-    from harness.int8ops import OpPlan
+    from harness.ops.plan import OpPlan
 
 f32 = np.float32
 TYPE_RANGE = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-(1 << 31), (1 << 31) - 1)}
@@ -37,7 +38,7 @@ def type_range(t: Tensor) -> tuple[int, int]:
 
 def act_range(code: int, out: Tensor) -> tuple[int, int]:
     """The fused activation clamp in the output's integer type."""
-    return quant.activation_range(code, out.scale, out.zero_point, *type_range(out))
+    return activation_range(code, out.scale, out.zero_point, *type_range(out))
 
 
 def _round_half_away(x: float) -> int:
@@ -47,7 +48,7 @@ def _round_half_away(x: float) -> int:
 
 
 def _qm(real: float | np.floating) -> tuple[int, int]:
-    return quant.quantize_multiplier(float(real))
+    return quantize_multiplier(float(real))
 
 
 # ---- parameters -----------------------------------------------------------------
@@ -96,7 +97,7 @@ def rescale_params(op_name: str, inp: Tensor, out: Tensor) -> dict[str, int]:
         lo, hi = type_range(out)
     else:
         m, s = _qm(f32(inp.scale) / f32(out.scale))
-        code = quant.ACT_RELU6 if op_name == "RELU6" else quant.ACT_RELU
+        code = ACT_RELU6 if op_name == "RELU6" else ACT_RELU
         lo, hi = act_range(code, out)
     return dict(input_offset=-inp.zero_point, output_offset=out.zero_point,
                 multiplier=m, shift=s, act_min=lo, act_max=hi)

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness import quant
-from harness.int8_fixedpoint import div_pot, i64, requant_double, wrap32
-from harness.model import Graph, Op
+from harness.model.graph import Graph, Op
+from harness.quant.fixedpoint import div_pot, i64, requant_double, wrap32
+from harness.quant.multiplier import quantize_multiplier
 
 if TYPE_CHECKING:
-    from harness.int8ops import OpPlan
+    from harness.ops.plan import OpPlan
 
 # LSTM input slots (TFLite's order).
 INPUT, OUTPUT_STATE, CELL_STATE = 0, 18, 19
@@ -213,12 +213,12 @@ def lstm_params(graph: Graph, op: Op) -> LstmParams:
     hidden_real = f(2.0 ** -15 / float(f(hidden.scale)) * 2.0 ** -15)
     p = LstmParams(int(batches), int(steps), time_major, int(x.shape[-1]), int(n_cell),
                    int(n_output), cell_shift, clip, hidden.zero_point, h.zero_point,
-                   quant.quantize_multiplier(float(hidden_real)))
+                   quantize_multiplier(float(hidden_real)))
     for g in GATES:
         wi, wr = t[W_INPUT[g]], t[W_RECURRENT[g]]
         b = t[BIAS[g]]
-        rq_i = quant.quantize_multiplier(float(f(f(wi.scale) * f(x.scale)) / gate_scale))
-        rq_r = quant.quantize_multiplier(float(f(f(wr.scale) * f(h.scale)) / gate_scale))
+        rq_i = quantize_multiplier(float(f(f(wi.scale) * f(x.scale)) / gate_scale))
+        rq_r = quantize_multiplier(float(f(f(wr.scale) * f(h.scale)) / gate_scale))
         p.gate_rq[g] = (rq_i, rq_r)
         b_i = np.zeros(n_cell, np.int64) if b is None else b.data.astype(np.int64).ravel()
         b_i = wrap32(b_i - x.zero_point * wi.data.astype(np.int64).sum(axis=1))

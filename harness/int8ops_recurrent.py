@@ -44,12 +44,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness import int8ops_lstm, quant
-from harness.int8_fixedpoint import requant_double, wrap32
-from harness.model import Graph, Op
+from harness import int8ops_lstm
+from harness.model.graph import Graph, Op
+from harness.quant.fixedpoint import requant_double, wrap32
+from harness.quant.multiplier import quantize_multiplier
 
 if TYPE_CHECKING:
-    from harness.int8ops import OpPlan
+    from harness.ops.plan import OpPlan
 
 
 def f32_scale(a: float, b: float, c: float) -> float:
@@ -107,8 +108,8 @@ def svdf_params(graph: Graph, op: Op) -> SvdfParams:
     if rank < 1 or filters % rank:
         raise ValueError(f"op {op.index} (SVDF): {filters} filters are not a multiple of "
                          f"rank {rank}")
-    m1 = quant.quantize_multiplier(f32_scale(x.scale, wf.scale, st.scale))
-    m2 = quant.quantize_multiplier(f32_scale(st.scale, wt.scale, out.scale))
+    m1 = quantize_multiplier(f32_scale(x.scale, wf.scale, st.scale))
+    m2 = quantize_multiplier(f32_scale(st.scale, wt.scale, out.scale))
     return SvdfParams(int(x.shape[0]), int(x.shape[-1]), filters, filters // rank, rank,
                       memory, x.zero_point, st.zero_point if st.dtype == "int8" else 0,
                       out.zero_point, 8 if st.dtype == "int8" else 16, m1, m2)

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness import quant
 from harness.errors import UnsupportedOp
-from harness.int8_fixedpoint import requant_double
-from harness.model import Graph, Op, Tensor
+from harness.model.graph import Graph, Op, Tensor
+from harness.quant.fixedpoint import requant_double
+from harness.quant.geometry import conv_output_and_padding
+from harness.quant.multiplier import conv_requant, effective_scale, quantize_multiplier
+from harness.quant.ranges import activation_range
 
 if TYPE_CHECKING:
-    from harness.int8ops import OpPlan
+    from harness.ops.plan import OpPlan
 
 Dims4 = tuple[int, int, int, int]
 
@@ -150,7 +152,7 @@ class MeanGeometry:
 
 def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
     """The in/out scale multiplier with 1/count folded in, as LiteRT's reference does."""
-    mult, shift = quant.quantize_multiplier(float(np.float32(in_scale))
+    mult, shift = quantize_multiplier(float(np.float32(in_scale))
                                             / float(np.float32(out_scale)))
     k = min(count.bit_length() - 1, 32, 31 + shift)
     return (mult << k) // count, shift - k
@@ -184,8 +186,8 @@ def transpose_conv_padding(op: Op, out_shape: tuple[int, ...],
     o = op.options
     sh, sw = int(o.get("strideH", 1)), int(o.get("strideW", 1))
     pad = int(o.get("padding", 0))
-    _, pad_h = quant.conv_output_and_padding(out_shape[1], filt_shape[1], sh, 1, pad)
-    _, pad_w = quant.conv_output_and_padding(out_shape[2], filt_shape[2], sw, 1, pad)
+    _, pad_h = conv_output_and_padding(out_shape[1], filt_shape[1], sh, 1, pad)
+    _, pad_w = conv_output_and_padding(out_shape[2], filt_shape[2], sw, 1, pad)
     return sh, sw, pad_h, pad_w
 
 
@@ -193,7 +195,7 @@ def act_range(op: Op, out: Tensor) -> tuple[int, int]:
     """Fused activation clamp in the output's integer range (int8 or int16)."""
     info = np.iinfo(np.dtype(out.dtype))
     code = int(op.options.get("fusedActivationFunction", 0) or 0)
-    return quant.activation_range(code, out.scale, out.zero_point, int(info.min), int(info.max))
+    return activation_range(code, out.scale, out.zero_point, int(info.min), int(info.max))
 
 
 @dataclass
@@ -322,7 +324,7 @@ def transpose_conv(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
     acc = acc[:, pad_h:pad_h + oh, pad_w:pad_w + ow]
     if bias is not None:
         acc = acc + bias.astype(np.int64).reshape(-1)
-    mults, shifts = quant.conv_requant(inp.scale, [float(s) for s in filt.scales], out.scale)
+    mults, shifts = conv_requant(inp.scale, [float(s) for s in filt.scales], out.scale)
     lo, hi = act_range(op, out)
     if out.dtype == "int16":
         scaled = requant_s64(acc, np.array(mults), np.array(shifts))
@@ -335,7 +337,7 @@ def transpose_conv(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
 
 def batch_matmul_multiplier(lhs: Tensor, rhs: Tensor, out: Tensor) -> tuple[int, int]:
     """lhs_scale * rhs_scale (a float32 product) / out_scale, as LiteRT computes it."""
-    return quant.quantize_multiplier(quant.effective_scale(lhs.scale, rhs.scale, out.scale,
+    return quantize_multiplier(effective_scale(lhs.scale, rhs.scale, out.scale,
                                                            "float32"))
 
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from harness import int8ops_elementwise as ew
 from harness.errors import UnsupportedOp, UnsupportedType
-from harness.lower_base import CArray, LoweredOp, dims, ptr
-from harness.model import Graph, Op, Tensor
+from harness.model.graph import Graph, Op, Tensor
+from harness.ops.c_emit import CArray, LoweredOp, dims, ptr
 
 CTYPES = {"int8": "int8_t", "int16": "int16_t"}
 SUFFIX = {"int8": "s8", "int16": "s16"}

@@ -22,8 +22,8 @@ import numpy as np
 from harness.errors import UnsupportedOp, UnsupportedType
 from harness.int8ops_lstm import GATES, W_INPUT, W_RECURRENT, lstm_params
 from harness.int8ops_recurrent import svdf_params
-from harness.lower_base import CArray, LoweredOp, ptr, tdesc
-from harness.model import Graph, Op, Tensor
+from harness.model.graph import Graph, Op, Tensor
+from harness.ops.c_emit import CArray, LoweredOp, ptr, tdesc
 
 
 def _check_io(op: Op, *tensors: Tensor) -> None:

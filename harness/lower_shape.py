@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from harness import quant
 from harness.errors import UnsupportedOp, UnsupportedType
 from harness.int8ops_shape import (
     DTYPES,
@@ -26,7 +25,8 @@ from harness.int8ops_shape import (
     transpose_conv_padding,
     transpose_geometry,
 )
-from harness.lower_base import (
+from harness.model.graph import Graph, Op, Tensor
+from harness.ops.c_emit import (
     ACT_NAMES,
     PAD_NAMES,
     CArray,
@@ -36,7 +36,7 @@ from harness.lower_base import (
     ptr,
     tdesc,
 )
-from harness.model import Graph, Op, Tensor
+from harness.quant.multiplier import conv_requant
 
 _SUFFIX = {"int8": "s8", "int16": "s16"}
 _CTYPE = {"int8": "int8_t", "int16": "int16_t"}
@@ -152,7 +152,7 @@ def _transpose_conv(graph: Graph, op: Op, lo: LoweredOp) -> None:
         raise UnsupportedType(f"op {op.index} (TRANSPOSE_CONV): int16 activations need zero "
                               "point 0 (16x8 scheme)")
     sh, sw, pad_h, pad_w = transpose_conv_padding(op, out.shape, filt.shape)
-    mults, shifts = quant.conv_requant(inp.scale, [float(s) for s in filt.scales], out.scale)
+    mults, shifts = conv_requant(inp.scale, [float(s) for s in filt.scales], out.scale)
     act_min, act_max = act_range(op, out)
     p = f"op{op.index}"
     code = int(op.options.get("fusedActivationFunction", 0) or 0)

@@ -8,19 +8,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from harness.model import Graph, Op, Tensor
-from harness.model_check import (
-    FUSED,
-    PADDINGS,
-    _bad,
-    _bias,
-    _enum,
-    _four_d,
-    _operands,
-    _out,
-    _positive,
-    _weights_quantized,
-)
+from harness.model.graph import Graph, Op, Tensor
+from harness.ops.checks import FUSED, PADDINGS
+from harness.ops.checks import check_bias as _bias
+from harness.ops.checks import enum_option as _enum
+from harness.ops.checks import invalid as _bad
+from harness.ops.checks import need_four_d as _four_d
+from harness.ops.checks import need_positive as _positive
+from harness.ops.checks import need_quantized_weights as _weights_quantized
+from harness.ops.checks import operands as _operands
+from harness.ops.checks import output_of as _out
 
 
 def _concatenation(graph: Graph, op: Op) -> None:

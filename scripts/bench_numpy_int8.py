@@ -21,8 +21,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.int8ops import REQUANT_MODES, Int8Interpreter  # noqa: E402
-from harness.model import parse_model  # noqa: E402
+from harness.ops.interpreter import Int8Interpreter  # noqa: E402
+from harness.ops.plan import REQUANT_MODES  # noqa: E402
+from harness.ops.validate import load_model  # noqa: E402
 
 DEFAULT_MODELS = [ROOT / "examples" / "example_cnn_int8.tflite",
                   ROOT.parent / "shared" / "models" / "person_detect.tflite"]
@@ -71,7 +72,7 @@ def main() -> int:
     args = ap.parse_args()
     models = args.models or [p for p in DEFAULT_MODELS if p.exists()]
     for path in models:
-        graph = parse_model(path)
+        graph = load_model(path)
         shape = graph.tensors[graph.inputs[0]].shape
         rng = np.random.default_rng(0)
         vectors = [rng.integers(-128, 128, size=shape, dtype=np.int8) for _ in range(16)]

@@ -17,7 +17,7 @@ from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import ExitCode
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.references.runner import run_reference
 from harness.run.pipeline import RunConfig, run
 from harness.run.vectors import random_vectors
@@ -30,7 +30,7 @@ STM32F4 = get_target("stm32f4")
 
 def _board_firmware():
     """What `--port` builds: no semihosting (a board has no debugger to answer it)."""
-    return build(generate_builtin(parse_model(EXAMPLE), STM32F4, semihosting=False))
+    return build(generate_builtin(load_model(EXAMPLE), STM32F4, semihosting=False))
 
 
 def test_board_style_run_over_a_socket_url(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_board_style_run_over_a_socket_url(tmp_path: Path) -> None:
 
 def test_board_reset_mid_run_is_survived(tmp_path: Path) -> None:
     built = _board_firmware()
-    g = parse_model(EXAMPLE)
+    g = load_model(EXAMPLE)
     vectors = random_vectors(g, 5, seed=9)
     qemu = QemuBackend(STM32F4, built.elf, tmp_path, monitor=True)
 

@@ -28,7 +28,7 @@ from harness.config import (
     resolve_runtime,
 )
 from harness.errors import BadInput, ExitCode
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.report import json_report
 from harness.robot import HarnessLibrary
 from harness.run.resume import load_run
@@ -121,7 +121,7 @@ def test_robot_keyword_arguments_are_the_options() -> None:
 
 
 def test_results_config_holds_every_recorded_option(tmp_path: Path) -> None:
-    res = json_report.new_results(RunConfig(), parse_model(EXAMPLE), get_target("stm32f4"),
+    res = json_report.new_results(RunConfig(), load_model(EXAMPLE), get_target("stm32f4"),
                                   tmp_path, "test", "why")
     assert set(res["config"]) == RECORDED | {"runtime_reason"}
     before = {"runtime", "runtime_reason", "tflm_dir", "vectors", "seed", "inputs",
@@ -149,7 +149,7 @@ def test_the_samples_change_every_recorded_option() -> None:
 
 
 def _run_folder(folder: Path, cfg: RunConfig) -> dict:
-    res = json_report.new_results(cfg, parse_model(EXAMPLE), get_target("stm32f4"), folder,
+    res = json_report.new_results(cfg, load_model(EXAMPLE), get_target("stm32f4"), folder,
                                   "test", "why")
     json_report.write(folder, res)
     np.savez(folder / "vectors.npz", np.zeros((2, 1, 32, 32, 1), np.int8))

@@ -19,7 +19,7 @@ from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import DeviceError, DeviceFault
-from harness.model import parse_model, parse_model_bytes
+from harness.ops.validate import load_model, load_model_bytes
 from harness.run.vectors import random_vectors
 from harness.runtimes.build import build
 from harness.runtimes.firmware import generate_builtin
@@ -45,8 +45,8 @@ def _qemu_pids(marker: str) -> list[int]:
 
 
 def test_device_with_another_model_is_refused(tmp_path: Path) -> None:
-    example = parse_model(EXAMPLE)
-    other = parse_model_bytes(synth.softmax((1, 4)), tmp_path / "other.tflite")
+    example = load_model(EXAMPLE)
+    other = load_model_bytes(synth.softmax((1, 4)), tmp_path / "other.tflite")
     built = build(generate_builtin(example, STM32F4))
     with QemuBackend(STM32F4, built.elf, tmp_path) as url, Link.open(url) as link:
         with pytest.raises(DeviceError, match="refusing to compare"):
@@ -57,7 +57,7 @@ def test_device_with_another_model_is_refused(tmp_path: Path) -> None:
 
 def test_hardfault_is_reported_with_registers(tmp_path: Path) -> None:
     """Inject a fault: a model whose invoke writes to an unmapped address."""
-    g = parse_model(EXAMPLE)
+    g = load_model(EXAMPLE)
     project = generate_builtin(g, STM32F4)
     src = project.files["model.c"].decode()
     src = src.replace("int hx_model_invoke(void) {",

@@ -12,18 +12,22 @@ import pytest
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from conftest import ROOT, shared_model
-from harness import int8ops, lower, quant
 from harness.analysis.compare import FLOAT_TOLERANCE_ULP, compare_output, float_ulp_keys
-from harness.dtypes import coverage_table
 from harness.errors import UnsupportedType
-from harness.int16ops import requant_single_wide
-from harness.model import Graph, parse_model
+from harness.model.graph import Graph
+from harness.ops.interpreter import run_op
+from harness.ops.registry import OPS, coverage_table
+from harness.ops.validate import load_model
+from harness.quant.fixedpoint import requant_single_wide
+from harness.quant.multiplier import fc_requant
+from harness.quant.ranges import ACT_RELU
 from harness.references.base import ReferenceUnavailable
 from harness.references.litert import LiteRTRef
 from harness.references.numpy_int8 import NumpyInt8
 from harness.run.pipeline import RunConfig, run
 from harness.run.vectors import random_vectors
 from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.builtin.lower import check_supported, lower_graph
 from harness.runtimes.firmware import generate_builtin
 from harness.targets.table import get_target
 from support.synth_dtypes import DtypeModelBuilder, chain, one_op
@@ -36,12 +40,12 @@ def write(tmp_path: Path, model: bytes, name: str = "m.tflite") -> Path:
 
 
 def graph(tmp_path: Path, model: bytes) -> Graph:
-    return parse_model(write(tmp_path, model))
+    return load_model(write(tmp_path, model))
 
 
 INT16_CHAIN = [
     ("conv2d", {"out_channels": 4, "kernel": 3, "weight_scale": [0.01, 0.02, 0.015, 0.03],
-                "output_scale": 0.02, "activation": quant.ACT_RELU, "bias_range": 100000}),
+                "output_scale": 0.02, "activation": ACT_RELU, "bias_range": 100000}),
     ("depthwise_conv2d", {"kernel": 3, "depth_multiplier": 2, "stride": 2,
                           "output_scale": 0.01, "bias_range": 100000}),
     ("reshape", {"new_shape": [1, 72]}),
@@ -58,14 +62,14 @@ def test_int16_pool_is_refused_naming_op_and_dtype(tmp_path: Path) -> None:
     x = b.input([1, 4, 4, 2], 0.01)
     g = graph(tmp_path, b.build(b.max_pool2d(x, kernel=2, stride=2)))
     with pytest.raises(UnsupportedType, match=r"op 0 \(MAX_POOL_2D\) with int16") as err:
-        lower.check_supported(g)
+        check_supported(g)
     assert err.value.code == 13 and "\n" not in err.value.one_line()
 
 
 def test_float_conv_is_refused(tmp_path: Path) -> None:
     g = graph(tmp_path, one_op("float32", "conv2d", [1, 4, 4, 2], out_channels=2, kernel=3))
     with pytest.raises(UnsupportedType, match=r"op 0 \(CONV_2D\) with float32"):
-        lower.check_supported(g)
+        check_supported(g)
 
 
 def test_16x8_with_a_zero_point_is_refused(tmp_path: Path) -> None:
@@ -74,15 +78,16 @@ def test_16x8_with_a_zero_point_is_refused(tmp_path: Path) -> None:
     y = b.fully_connected(x, units=3)
     b.tensors[y].quantization.zeroPoint = [5]
     with pytest.raises(UnsupportedType, match=r"op 0 \(FULLY_CONNECTED\).*zero point 5"):
-        lower.lower_graph(graph(tmp_path, b.build(y)))
+        lower_graph(graph(tmp_path, b.build(y)))
 
 
 def test_core_dtypes_declared_for_every_core_lowering() -> None:
     for name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"):
-        assert {"int8", "int16"} <= lower.DTYPES[name]
-        assert {"int8", "int16"} <= int8ops.DTYPES[name]
-    assert "float32" in lower.DTYPES["FULLY_CONNECTED"]
-    assert set(lower.DTYPES) <= set(lower.LOWERINGS)
+        assert {"int8", "int16"} <= OPS[name].emit_dtypes
+        assert {"int8", "int16"} <= OPS[name].numpy_int8_dtypes
+    assert "float32" in OPS["FULLY_CONNECTED"].emit_dtypes
+    assert all(spec.emit is not None for spec in OPS.values()
+               if spec.emit_dtypes != frozenset({"int8"}))
 
 
 # ---- generated code -------------------------------------------------------------
@@ -122,7 +127,7 @@ def test_random_vectors_cover_int16_and_float32(tmp_path: Path) -> None:
 
 def test_references_accept_int16_and_report_float_unavailable(tmp_path: Path) -> None:
     path16 = write(tmp_path, chain("int16", [1, 6, 6, 2], INT16_CHAIN), "c16.tflite")
-    x = random_vectors(parse_model(path16), 3, seed=2)[0]
+    x = random_vectors(load_model(path16), 3, seed=2)[0]
     lite, npy = LiteRTRef(), NumpyInt8()
     lite.load(path16)
     npy.load(path16)
@@ -160,7 +165,7 @@ def test_fc_16x8_rounds_ties_away_and_convs_ties_up(tmp_path: Path) -> None:
     for model, want in ((fc, fc_out), (conv, conv_out)):
         g = graph(tmp_path, model)
         x = np.zeros(g.tensors[g.inputs[0]].shape, np.int16)
-        assert int8ops.run_op(g, g.ops[0], [x]).ravel().tolist() == want.tolist()
+        assert run_op(g, g.ops[0], [x]).ravel().tolist() == want.tolist()
 
 
 def test_fc_16x8_accumulators_beyond_int32(tmp_path: Path) -> None:
@@ -174,8 +179,8 @@ def test_fc_16x8_accumulators_beyond_int32(tmp_path: Path) -> None:
     want = _litert(model, xs)
     g = graph(tmp_path, model)
     assert 32767 * 127 * 1024 > 2**31
-    assert np.array_equal(int8ops.run_op(g, g.ops[0], [xs]), want)
-    m, s = quant.fc_requant(g.tensors[g.inputs[0]].scale, [0.01], 0.5)
+    assert np.array_equal(run_op(g, g.ops[0], [xs]), want)
+    m, s = fc_requant(g.tensors[g.inputs[0]].scale, [0.01], 0.5)
     assert int(requant_single_wide(np.array([32767 * 127 * 1024]), m[0], s[0])[0]) == want[0, 0]
 
 
@@ -226,7 +231,7 @@ def _device_rows(res: dict) -> list[dict]:
 def test_int16_chain_bit_exact_in_qemu(tmp_path: Path) -> None:
     """CONV_2D, DEPTHWISE_CONV_2D, RESHAPE, FULLY_CONNECTED and SOFTMAX, all 16x8."""
     model = write(tmp_path, chain("int16", [1, 6, 6, 2], INT16_CHAIN, input_scale=0.002))
-    assert plan_arena(parse_model(model)).size > 0
+    assert plan_arena(load_model(model)).size > 0
     res = run(RunConfig(model=model, vectors=3, seed=4, runs_dir=tmp_path / "runs",
                         references=["litert-ref", "numpy-int8"], quiet=True))
     assert res["verdict"]["status"] == "PASS", res["verdict"]

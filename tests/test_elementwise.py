@@ -19,10 +19,11 @@ import numpy as np
 import pytest
 
 from harness import int8ops_elementwise as ew
-from harness import quant
-from harness.int8ops import run_op
 from harness.lower_elementwise import LOWERINGS
-from harness.model import Graph, parse_model_bytes
+from harness.model.graph import Graph
+from harness.ops.interpreter import run_op
+from harness.ops.validate import load_model_bytes
+from harness.quant.ranges import ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1
 from harness.run.pipeline import RunConfig, run
 from support import synth_elementwise as se
 from support.kernels_host import HxDims, build_host_library, have_host_gcc
@@ -30,7 +31,7 @@ from support.litert_host import litert_ref
 from support.synth_builder import ModelBuilder
 
 N_CASES = 24
-ACTS = (quant.ACT_NONE, quant.ACT_RELU, quant.ACT_RELU6, quant.ACT_RELU_N1_TO_1)
+ACTS = (ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1)
 CTYPE = {"int8": ctypes.c_int8, "int16": ctypes.c_int16}
 Case = tuple[bytes, list[np.ndarray], dict[str, Any]]
 
@@ -105,7 +106,7 @@ def check(model: bytes, inputs: list[np.ndarray], lib: ctypes.CDLL | None,
           case: dict[str, Any]) -> None:
     """LiteRT BUILTIN_REF vs the C kernel (when ``lib``) and vs NumPy, byte for byte."""
     want = litert_ref(model, inputs)
-    g = parse_model_bytes(model)
+    g = load_model_bytes(model)
     got = {"numpy": run_op(g, g.ops[0], [x if not g.tensors[i].is_const else None
                                          for x, i in zip(_given(g, inputs), g.ops[0].inputs,
                                                          strict=True)])}

@@ -13,13 +13,13 @@ import pytest
 from test_elementwise import SEEDS, check, lib, log_uniform, quantize_case  # noqa: F401
 
 from conftest import shared_model
-from harness import quant
 from harness.errors import UnsupportedOp, UnsupportedType
-from harness.lower import check_supported
-from harness.lower_base import LoweredOp
 from harness.lower_elementwise import LOWERINGS
-from harness.model import parse_model, parse_model_bytes
+from harness.ops.c_emit import LoweredOp
+from harness.ops.validate import load_model, load_model_bytes
+from harness.quant.ranges import ACT_NONE, ACT_RELU
 from harness.run.pipeline import RunConfig, run
+from harness.runtimes.builtin.lower import check_supported
 from support import synth_elementwise as se
 from support.synth_builder import ModelBuilder
 
@@ -36,7 +36,7 @@ def binary16_case(op: str, seed: int) -> tuple[bytes, list[np.ndarray], dict]:
     s2 = [d if rng.random() < 0.7 else 1 for d in out]
     sc1, sc2 = log_uniform(rng, 1e-5, 1e-3), log_uniform(rng, 1e-5, 1e-3)
     out_scale = (sc1 + sc2) * log_uniform(rng, 0.5, 2.0)
-    act = (quant.ACT_NONE, quant.ACT_RELU)[seed % 2]
+    act = (ACT_NONE, ACT_RELU)[seed % 2]
     b = ModelBuilder(seed)
     x1 = se.add_input(b, s1, "int16", sc1, 0, "x1")
     x2 = se.add_input(b, s2, "int16", sc2, 0, "x2")
@@ -108,7 +108,7 @@ def test_quantize_int8_to_int16(seed: int, lib: ctypes.CDLL) -> None:  # noqa: F
 @pytest.mark.parametrize("name", ["seanet_add0.tflite", "seanet_leaky_relu0.tflite"])
 def test_seanet_int16_models(name: str, lib: ctypes.CDLL) -> None:  # noqa: F811
     """The real 16x8 single-op models, on random full-range int16 inputs."""
-    g = parse_model(shared_model(name))
+    g = load_model(shared_model(name))
     rng = np.random.default_rng(7)
     for _ in range(3):
         inputs = [rand_int16(rng, list(t.shape)) for t in g.input_tensors()]
@@ -116,7 +116,7 @@ def test_seanet_int16_models(name: str, lib: ctypes.CDLL) -> None:  # noqa: F811
 
 
 def test_seanet_quantize_int32_to_int16_numpy() -> None:
-    g = parse_model(shared_model("seanet_quantize0.tflite"))
+    g = load_model(shared_model("seanet_quantize0.tflite"))
     rng = np.random.default_rng(3)
     x = rng.integers(-(1 << 24), 1 << 24, size=g.input_tensors()[0].shape).astype(np.int32)
     check(g.path.read_bytes(), [x], None, dict(model=g.name))
@@ -128,7 +128,7 @@ def test_int16_add_on_the_power_of_two_path_is_refused() -> None:
     b = ModelBuilder(0)
     x1 = se.add_input(b, [4], "int16", 2.0 ** -12, 0, "x1")
     x2 = se.add_input(b, [4], "int16", 2.0 ** -13, 0, "x2")
-    g = parse_model_bytes(b.build(se.add_binary(b, "ADD", x1, x2, scale=2.0 ** -11,
+    g = load_model_bytes(b.build(se.add_binary(b, "ADD", x1, x2, scale=2.0 ** -11,
                                                 pot_scale_int16=True)))
     with pytest.raises(UnsupportedOp, match="pot_scale_int16"):
         LOWERINGS["ADD"](g, g.ops[0], LoweredOp(0, "ADD", []))
@@ -137,7 +137,7 @@ def test_int16_add_on_the_power_of_two_path_is_refused() -> None:
 def test_mixed_dtypes_are_refused_with_the_op_named() -> None:
     b = ModelBuilder(0)
     x = se.add_input(b, [4], "int16", 1e-3, 0)
-    g = parse_model_bytes(b.build(se.add_unary(b, "HARD_SWISH", x, scale=1e-3)))
+    g = load_model_bytes(b.build(se.add_unary(b, "HARD_SWISH", x, scale=1e-3)))
     with pytest.raises(UnsupportedType, match=r"op 0 \(HARD_SWISH\).*int16"):
         LOWERINGS["HARD_SWISH"](g, g.ops[0], LoweredOp(0, "HARD_SWISH", []))
 
@@ -150,7 +150,7 @@ def test_int16_chain_in_qemu(tmp_path: Path) -> None:
     model = tmp_path / "elementwise_chain16.tflite"
     model.write_bytes(se.chain_model_int16(1))
     try:
-        check_supported(parse_model(model))
+        check_supported(load_model(model))
     except UnsupportedType as exc:
         pytest.skip(f"the builtin runtime does not take int16 activations yet: {exc}")
     res = run(RunConfig(model=model, runtime="builtin", vectors=3, seed=4, per_layer=True,

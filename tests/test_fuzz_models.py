@@ -8,7 +8,7 @@ types, broken quantization arrays, odd options, dropped tables). Every case must
 in a one-line HarnessError with a documented exit code other than 6 (internal), or
 run cleanly - never another exception, never a hang.
 
-In-process: the pipeline's steps up to the build (parse_model, check_supported,
+In-process: the pipeline's steps up to the build (load_model, check_supported,
 footprint, vectors, generate_builtin) and the numpy-int8 reference. A smaller set goes
 through the real CLI end to end, each with a timeout.
 """
@@ -29,11 +29,11 @@ import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
 from harness.errors import ExitCode, HarnessError
-from harness.int8ops import Int8Interpreter, unsupported
-from harness.lower import check_supported
-from harness.model import parse_model_bytes
+from harness.ops.interpreter import Int8Interpreter, unsupported
+from harness.ops.validate import load_model_bytes
 from harness.run.vectors import random_vectors
 from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.builtin.lower import check_supported
 from harness.runtimes.firmware import generate_builtin
 from harness.targets.table import check_fits, estimate_footprint, get_target
 from support import synth
@@ -331,7 +331,7 @@ TARGET = get_target("stm32f4")
 
 def check_in_process(data: bytes) -> str:
     """The pipeline's steps before the build, and numpy-int8 on one vector."""
-    graph = parse_model_bytes(data, Path("mutant.tflite"))
+    graph = load_model_bytes(data, Path("mutant.tflite"))
     check_supported(graph)
     fp = estimate_footprint(sum(t.nbytes for t in graph.tensors if t.is_const),
                             plan_arena(graph).size, stack_bytes=TARGET.stack_bytes,

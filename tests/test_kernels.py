@@ -17,7 +17,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness import quant
+from harness.ops.softmax.params import softmax_params
+from harness.quant.geometry import PADDING_SAME, PADDING_VALID, conv_output_and_padding
+from harness.quant.multiplier import (
+    FC_SINGLE_ROUNDING,
+    conv_requant,
+    fc_requant,
+    multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_single,
+    requant_params,
+)
+from harness.quant.ranges import ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1, activation_range
 from support import synth
 from support.kernels_host import (
     ARM_FLAGS,
@@ -34,7 +44,7 @@ from support.kernels_host import (
 from support.litert_host import litert_ref
 
 N_CASES = 24
-ACTIVATIONS = (quant.ACT_NONE, quant.ACT_RELU, quant.ACT_RELU6, quant.ACT_RELU_N1_TO_1)
+ACTIVATIONS = (ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1)
 
 Case = dict[str, Any]
 
@@ -115,7 +125,7 @@ def padding_for(rng: np.random.Generator, sizes: tuple[int, int], kernel: tuple[
     """A random padding code that yields a non-empty output on both axes."""
     pad = int(rng.integers(0, 2))
     too_big = any((k - 1) * d + 1 > n for n, k, d in zip(sizes, kernel, dilation, strict=True))
-    return quant.PADDING_SAME if pad == quant.PADDING_VALID and too_big else pad
+    return PADDING_SAME if pad == PADDING_VALID and too_big else pad
 
 
 def conv_params(model: bytes, prefix: str, act: int, stride: tuple[int, int],
@@ -128,11 +138,11 @@ def conv_params(model: bytes, prefix: str, act: int, stride: tuple[int, int],
     filt = by_name[f"{prefix}/filter"]
     bias = by_name.get(f"{prefix}/bias")
     out = synth.tensor_by_name(model, prefix)
-    mults, shifts = quant.conv_requant(inp.scales[0], filt.scales, out.scales[0])
-    act_min, act_max = quant.activation_range(act, out.scales[0], out.zero_points[0])
-    _, pad_h = quant.conv_output_and_padding(inp.shape[1], filt.shape[1], stride[0],
+    mults, shifts = conv_requant(inp.scales[0], filt.scales, out.scales[0])
+    act_min, act_max = activation_range(act, out.scales[0], out.zero_points[0])
+    _, pad_h = conv_output_and_padding(inp.shape[1], filt.shape[1], stride[0],
                                              dilation[0], pad)
-    _, pad_w = quant.conv_output_and_padding(inp.shape[2], filt.shape[2], stride[1],
+    _, pad_w = conv_output_and_padding(inp.shape[2], filt.shape[2], stride[1],
                                              dilation[1], pad)
     p = HxConvParams(
         input_offset=-inp.zero_points[0], output_offset=out.zero_points[0],
@@ -147,9 +157,9 @@ def pool_params(model: bytes, name: str, act: int, kernel: tuple[int, int],
                 stride: tuple[int, int], pad: int) -> tuple[HxPoolParams, list[int]]:
     inp = synth.tensor_by_name(model, "input")
     out = synth.tensor_by_name(model, name)
-    act_min, act_max = quant.activation_range(act, out.scales[0], out.zero_points[0])
-    _, pad_h = quant.conv_output_and_padding(inp.shape[1], kernel[0], stride[0], 1, pad)
-    _, pad_w = quant.conv_output_and_padding(inp.shape[2], kernel[1], stride[1], 1, pad)
+    act_min, act_max = activation_range(act, out.scales[0], out.zero_points[0])
+    _, pad_h = conv_output_and_padding(inp.shape[1], kernel[0], stride[0], 1, pad)
+    _, pad_w = conv_output_and_padding(inp.shape[2], kernel[1], stride[1], 1, pad)
     p = HxPoolParams(stride_h=stride[0], stride_w=stride[1], filter_h=kernel[0],
                      filter_w=kernel[1], pad_h=pad_h, pad_w=pad_w, act_min=act_min,
                      act_max=act_max)
@@ -226,8 +236,8 @@ def pool_case(i: int, base: int) -> Case:
     kh, kw = (int(v) for v in rng.integers(1, 5, size=2))
     h, w = (int(v) for v in rng.integers(2, 11, size=2))
     pad = int(rng.integers(0, 2))
-    if pad == quant.PADDING_VALID and (kh > h or kw > w):
-        pad = quant.PADDING_SAME
+    if pad == PADDING_VALID and (kh > h or kw > w):
+        pad = PADDING_SAME
     return {
         "input_shape": [int(rng.integers(1, 3)), h, w, int(rng.integers(1, 6))],
         "kernel": (kh, kw), "stride": tuple(int(v) for v in rng.integers(1, 4, size=2)),
@@ -259,8 +269,8 @@ def test_fully_connected(kernels: HostKernels, i: int) -> None:
     wts = synth.tensor_by_name(model, "fc/weights")
     bias = synth.tensor_by_name(model, "fc/bias").data if case["bias"] else None
     out = synth.tensor_by_name(model, "fc")
-    mults, shifts = quant.fc_requant(inp.scales[0], wts.scales, out.scales[0])
-    act_min, act_max = quant.activation_range(case["activation"], out.scales[0],
+    mults, shifts = fc_requant(inp.scales[0], wts.scales, out.scales[0])
+    act_min, act_max = activation_range(case["activation"], out.scales[0],
                                               out.zero_points[0])
     p = HxFcParams(input_offset=-inp.zero_points[0], filter_offset=-wts.zero_points[0],
                    output_offset=out.zero_points[0], act_min=act_min, act_max=act_max)
@@ -326,7 +336,7 @@ def test_softmax(kernels: HostKernels, i: int) -> None:
     model = synth.softmax(case["input_shape"], beta=case["beta"],
                           input_scale=case["input_scale"], input_zp=case["input_zp"])
     inp = synth.tensor_by_name(model, "input")
-    mult, shift, diff_min = quant.softmax_params(case["beta"], inp.scales[0])
+    mult, shift, diff_min = softmax_params(case["beta"], inp.scales[0])
     p = HxSoftmaxParams(input_multiplier=mult, input_left_shift=shift, diff_min=diff_min)
     rng = np.random.default_rng(i)
     x = random_input(rng, case["input_shape"])
@@ -368,8 +378,8 @@ def test_requant_np_matches_quant() -> None:
     for _ in range(20):
         mult, shift = int(rng.integers(1 << 30, 1 << 31)), int(rng.integers(-20, 3))
         acc = rng.integers(-(1 << 24), 1 << 24, size=200)
-        for single, ref in ((False, quant.multiply_by_quantized_multiplier),
-                            (True, quant.multiply_by_quantized_multiplier_single)):
+        for single, ref in ((False, multiply_by_quantized_multiplier),
+                            (True, multiply_by_quantized_multiplier_single)):
             want = [ref(int(a), mult, shift) for a in acc]
             assert requant_np(acc, mult, shift, single).tolist() == want
 
@@ -377,7 +387,7 @@ def test_requant_np_matches_quant() -> None:
 def litert_single_rounding(op: str, per_channel: bool) -> bool:
     """LiteRT's FULLY_CONNECTED rounds once, its convolutions twice."""
     del per_channel  # the same either way
-    return op == "fc" and quant.FC_SINGLE_ROUNDING
+    return op == "fc" and FC_SINGLE_ROUNDING
 
 
 def one_op_model(op: str, per_channel: bool, in_scale: float, ws: list[float],
@@ -402,7 +412,7 @@ def run_one_op(kernels: HostKernels, op: str, per_channel: bool, model: bytes,
         inp = synth.tensor_by_name(model, "input")
         wts = synth.tensor_by_name(model, "fc/weights")
         out = synth.tensor_by_name(model, "fc")
-        mults, shifts = quant.fc_requant(inp.scales[0], wts.scales, out.scales[0])
+        mults, shifts = fc_requant(inp.scales[0], wts.scales, out.scales[0])
         p = HxFcParams(input_offset=-inp.zero_points[0], filter_offset=0,
                        output_offset=out.zero_points[0], act_min=-128, act_max=127)
         assert wts.data is not None
@@ -411,7 +421,7 @@ def run_one_op(kernels: HostKernels, op: str, per_channel: bool, model: bytes,
                                        per_channel=per_channel).ravel()
     prefix = "conv" if op == "conv" else "dwconv"
     p, mults, shifts, filt, bias, out_shape = conv_params(
-        model, prefix, quant.ACT_NONE, (1, 1), (1, 1), quant.PADDING_VALID)
+        model, prefix, ACT_NONE, (1, 1), (1, 1), PADDING_VALID)
     run = kernels.conv2d if op == "conv" else kernels.depthwise_conv2d
     return run(p, mults, shifts, x, filt, bias, out_shape).ravel()
 
@@ -447,8 +457,8 @@ def test_litert_scale_product_is_float64(kernels: HostKernels, op: str,
         in_s = float(np.float32(rng.uniform(0.005, 0.05)))
         out_s = float(np.float32(rng.uniform(0.5, 2.0)))
         ws = [float(np.float32(rng.uniform(1e-4, 1e-3))) for _ in range(n)]
-        f32 = quant.requant_params(in_s, ws, out_s, "float32")
-        f64 = quant.requant_params(in_s, ws, out_s, "float64")
+        f32 = requant_params(in_s, ws, out_s, "float32")
+        f64 = requant_params(in_s, ws, out_s, "float64")
 
         def differ(accs: np.ndarray, k: int, f32=f32, f64=f64) -> np.ndarray:
             return (requant_np(accs, f32[0][k], f32[1][k], single)
@@ -468,7 +478,7 @@ def test_litert_scale_product_is_float64(kernels: HostKernels, op: str,
 
     assert want.tolist() == expect(*f64).tolist()
     assert want.tolist() != expect(*f32).tolist()
-    calc = quant.fc_requant if op == "fc" else quant.conv_requant
+    calc = fc_requant if op == "fc" else conv_requant
     assert want.tolist() == expect(*calc(in_s, ws, out_s)).tolist()
     assert_bit_exact(run_one_op(kernels, op, per_channel, model, x), want,
                      {"op": op, "per_channel": per_channel, "biases": biases})
@@ -489,7 +499,7 @@ def test_litert_requant_rounding(kernels: HostKernels, op: str, per_channel: boo
     rng = np.random.default_rng(99 + OPS.index(op))
     ws = [float(np.float32(rng.uniform(1e-4, 1e-3))) for _ in range(n)]
     in_s, out_s = 0.0123, 0.77
-    mults, shifts = quant.requant_params(in_s, ws, out_s, "float64")
+    mults, shifts = requant_params(in_s, ws, out_s, "float64")
 
     def differ(accs: np.ndarray, k: int) -> np.ndarray:
         return (requant_np(accs, mults[k], shifts[k], False)
@@ -520,7 +530,7 @@ def test_single_rounding_build_rounds_once(kernels: HostKernels,
     rng = np.random.default_rng(21)
     ws = [float(np.float32(rng.uniform(1e-4, 1e-3))) for _ in range(n)]
     in_s, out_s = 0.0123, 0.77
-    mults, shifts = quant.conv_requant(in_s, ws, out_s)
+    mults, shifts = conv_requant(in_s, ws, out_s)
 
     def differ(accs: np.ndarray, k: int) -> np.ndarray:
         return (requant_np(accs, mults[k], shifts[k], False)
@@ -570,7 +580,7 @@ def _synth_example(op: str) -> tuple[bytes, list[int]]:
     if op == "reshape":
         return synth.reshape([1, 2, 3, 4], [1, 24]), [1, 2, 3, 4]
     layers: list[tuple[str, dict[str, object]]] = [
-        ("conv2d", {"out_channels": 4, "kernel": 3, "activation": quant.ACT_RELU,
+        ("conv2d", {"out_channels": 4, "kernel": 3, "activation": ACT_RELU,
                     "weight_scale": [0.02, 0.03, 0.01, 0.02]}),
         ("depthwise_conv2d", {"kernel": 3, "depth_multiplier": 2, "output_scale": 0.1}),
         ("max_pool2d", {"kernel": 2, "stride": 2}),
@@ -599,7 +609,7 @@ def test_fc_double_rounding_build_matches_tflite_micro(
     rng = np.random.default_rng(5)
     ws = [float(np.float32(rng.uniform(1e-4, 1e-3))) for _ in range(n)]
     in_s, out_s = 0.0123, 0.77
-    mults, shifts = quant.requant_params(in_s, ws, out_s, "float64")
+    mults, shifts = requant_params(in_s, ws, out_s, "float64")
 
     def differ(accs: np.ndarray, k: int) -> np.ndarray:
         return (requant_np(accs, mults[k], shifts[k], False)

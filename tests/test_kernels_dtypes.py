@@ -3,7 +3,7 @@
 Each case builds a one-op model with support.synth_dtypes and runs it three
 ways: LiteRT with its reference kernels, the C kernel compiled for the host
 (parameters from the same host code the lowering uses), and the NumPy
-reference (harness.int8ops). int16 results must be bit-exact; float32 results
+reference (harness/ops/*/numpy_int8.py). int16 results must be bit-exact; float32 results
 within :data:`harness.analysis.compare.FLOAT_TOLERANCE_ULP` ULPs.
 """
 
@@ -17,17 +17,22 @@ import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter
 
-from harness import int8ops, int16ops, quant
 from harness.analysis.compare import FLOAT_TOLERANCE_ULP, float_ulp_keys
-from harness.lower_base import fused_act_range
-from harness.model import Graph, parse_model
+from harness.model.graph import Graph
+from harness.ops.c_emit import fused_act_range
+from harness.ops.interpreter import run_op
+from harness.ops.softmax.params import softmax_int16_params, softmax_luts
+from harness.ops.validate import load_model
+from harness.quant.geometry import PADDING_SAME, conv_output_and_padding
+from harness.quant.multiplier import conv_requant, fc_requant
+from harness.quant.ranges import ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1
 from support.kernels_host import HxConvParams, HxFcParams, build_host_library, have_host_gcc
 from support.kernels_host_dtypes import DtypeKernels, Requant
 from support.litert_host import litert_ref
 from support.synth_dtypes import one_op
 
 N_CASES = 24
-ACTIVATIONS = (quant.ACT_NONE, quant.ACT_RELU, quant.ACT_RELU6, quant.ACT_RELU_N1_TO_1)
+ACTIVATIONS = (ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1)
 INPUT_STD = 32768 / math.sqrt(3)  # uniform int16
 WEIGHT_STD = 127 / math.sqrt(3)  # uniform int8
 
@@ -43,7 +48,7 @@ def kernels(tmp_path_factory: pytest.TempPathFactory) -> DtypeKernels:
 def graph_of(model: bytes, tmp_path: Path) -> Graph:
     path = tmp_path / "m.tflite"
     path.write_bytes(model)
-    return parse_model(path)
+    return load_model(path)
 
 
 def assert_bit_exact(got: np.ndarray, want: np.ndarray, what: str, case: dict) -> None:
@@ -84,7 +89,7 @@ def conv_case(i: int, depthwise: bool) -> dict[str, Any]:
     c = int(rng.integers(1, 5))
     pad = int(rng.integers(0, 2))
     if (kh - 1) * dh + 1 > h or (kw - 1) * dw + 1 > w:
-        pad = quant.PADDING_SAME
+        pad = PADDING_SAME
     case = {"input_shape": [int(rng.integers(1, 3)), h, w, c], "kernel": (kh, kw),
             "stride": tuple(int(v) for v in rng.integers(1, 3, size=2)), "dilation": (dh, dw),
             "padding": pad}
@@ -112,9 +117,9 @@ def _run_conv(kernels: DtypeKernels, tmp_path: Path, i: int, depthwise: bool) ->
     g = graph_of(model, tmp_path)
     op = g.ops[0]
     inp, filt, bias, out = (g.tensors[k] for k in (*op.inputs, op.outputs[0]))
-    mults, shifts = quant.conv_requant(inp.scale, [float(s) for s in filt.scales], out.scale)
+    mults, shifts = conv_requant(inp.scale, [float(s) for s in filt.scales], out.scale)
     act_min, act_max = fused_act_range(op, out)
-    pads = [quant.conv_output_and_padding(inp.shape[1 + a], filt.shape[1 + a],
+    pads = [conv_output_and_padding(inp.shape[1 + a], filt.shape[1 + a],
                                           case["stride"][a], case["dilation"][a],
                                           case["padding"])[1] for a in (0, 1)]
     p = HxConvParams(0, 0, act_min, act_max, *case["stride"], *case["dilation"], *pads,
@@ -124,7 +129,7 @@ def _run_conv(kernels: DtypeKernels, tmp_path: Path, i: int, depthwise: bool) ->
     got = kernels.conv(depthwise, p, Requant(mults, shifts), x, filt.data, bias.data,
                        out.shape)
     assert_bit_exact(got, want, "C kernel", case)
-    assert_bit_exact(int8ops.run_op(g, op, [x]), want, "numpy", case)
+    assert_bit_exact(run_op(g, op, [x]), want, "numpy", case)
 
 
 @pytest.mark.parametrize("i", range(N_CASES))
@@ -145,14 +150,14 @@ def test_fully_connected_16x8(kernels: DtypeKernels, tmp_path: Path, i: int) -> 
     g = graph_of(model, tmp_path)
     op = g.ops[0]
     inp, w, bias, out = (g.tensors[k] for k in (*op.inputs, op.outputs[0]))
-    mults, shifts = quant.fc_requant(inp.scale, [float(s) for s in w.scales], out.scale)
+    mults, shifts = fc_requant(inp.scale, [float(s) for s in w.scales], out.scale)
     act_min, act_max = fused_act_range(op, out)
     x = int16_input(np.random.default_rng(i), case["input_shape"], i)
     want = litert_ref(model, x)
     got = kernels.fully_connected(HxFcParams(0, 0, 0, act_min, act_max),
                                   Requant(mults, shifts), x, w.data, bias.data)
     assert_bit_exact(got, want, "C kernel", case)
-    assert_bit_exact(int8ops.run_op(g, op, [x]), want, "numpy", case)
+    assert_bit_exact(run_op(g, op, [x]), want, "numpy", case)
 
 
 @pytest.mark.parametrize("i", range(N_CASES))
@@ -167,10 +172,10 @@ def test_softmax_int16(kernels: DtypeKernels, tmp_path: Path, i: int) -> None:
     g = graph_of(model, tmp_path)
     x = int16_input(rng, shape, i)
     want = litert_ref(model, x)
-    mult, shift = int16ops.softmax_int16_params(case["beta"], g.tensors[g.inputs[0]].scale)
-    exp_lut, recip_lut = int16ops.softmax_luts()
+    mult, shift = softmax_int16_params(case["beta"], g.tensors[g.inputs[0]].scale)
+    exp_lut, recip_lut = softmax_luts()
     assert_bit_exact(kernels.softmax(mult, shift, exp_lut, recip_lut, x), want, "C kernel", case)
-    assert_bit_exact(int8ops.run_op(g, g.ops[0], [x]), want, "numpy", case)
+    assert_bit_exact(run_op(g, g.ops[0], [x]), want, "numpy", case)
 
 
 FLOAT_RANGES = {0: (-3.4028234663852886e38, 3.4028234663852886e38), 1: (0.0, 3.4028234663852886e38),

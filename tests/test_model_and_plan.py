@@ -10,7 +10,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from conftest import EXAMPLE, SHARED_MODELS, shared_model
 from harness.errors import BadInput, ModelNotFound, NotAModel
-from harness.model import parse_model, parse_model_bytes
+from harness.ops.validate import load_model, load_model_bytes
 from harness.run.vectors import load_vectors, random_vectors
 from harness.runtimes.builtin.arena import plan_arena
 from support import synth
@@ -20,7 +20,7 @@ REAL_MODELS = (sorted(p.name for p in SHARED_MODELS.glob("*.tflite"))
 
 
 def test_example_model_structure() -> None:
-    g = parse_model(EXAMPLE)
+    g = load_model(EXAMPLE)
     assert [op.name for op in g.ops] == ["CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D",
                                          "AVERAGE_POOL_2D", "RESHAPE", "FULLY_CONNECTED",
                                          "SOFTMAX"]
@@ -35,7 +35,7 @@ def test_example_model_structure() -> None:
 def test_parse_agrees_with_litert(name: str) -> None:
     """Shapes, dtypes and quantization of inputs/outputs match what LiteRT reads."""
     path = shared_model(name)
-    g = parse_model(path)
+    g = load_model(path)
     try:
         interp = Interpreter(model_path=str(path))
     except ValueError as exc:
@@ -50,19 +50,19 @@ def test_parse_agrees_with_litert(name: str) -> None:
 
 def test_missing_and_non_models(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFound):
-        parse_model(tmp_path / "absent.tflite")
+        load_model(tmp_path / "absent.tflite")
     with pytest.raises(ModelNotFound):
-        parse_model(tmp_path)
+        load_model(tmp_path)
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"\x00" * 64)
     with pytest.raises(NotAModel):
-        parse_model(junk)
+        load_model(junk)
 
 
 @pytest.mark.parametrize("cut", [8, 20, 100, 1000, 3000, 5600])
 def test_truncated_model_is_a_clean_error(cut: int) -> None:
     with pytest.raises(NotAModel, match="damaged or truncated"):
-        parse_model_bytes(EXAMPLE.read_bytes()[:cut])
+        load_model_bytes(EXAMPLE.read_bytes()[:cut])
 
 
 def _live_ranges(g):  # independent of the planner: which tensors are live at each step
@@ -82,7 +82,7 @@ def _live_ranges(g):  # independent of the planner: which tensors are live at ea
 @pytest.mark.parametrize("model", ["example", "micro_speech_quantized.tflite",
                                    "person_detect.tflite"])
 def test_arena_plan_never_overlaps_live_tensors(model: str) -> None:
-    g = parse_model(EXAMPLE if model == "example" else shared_model(model))
+    g = load_model(EXAMPLE if model == "example" else shared_model(model))
     plan = plan_arena(g)
     spans = _live_ranges(g)
     aliases = {op.outputs[0]: op.inputs[0] for op in g.ops if op.name == "RESHAPE"}
@@ -101,7 +101,7 @@ def test_arena_plan_never_overlaps_live_tensors(model: str) -> None:
 
 
 def test_random_vectors_are_seeded_and_span_the_range() -> None:
-    g = parse_model(EXAMPLE)
+    g = load_model(EXAMPLE)
     (a,) = random_vectors(g, 50, seed=1)
     (b,) = random_vectors(g, 50, seed=1)
     (c,) = random_vectors(g, 50, seed=2)
@@ -111,7 +111,7 @@ def test_random_vectors_are_seeded_and_span_the_range() -> None:
 
 
 def test_load_vectors_quantizes_float_and_checks_shape(tmp_path: Path) -> None:
-    g = parse_model(EXAMPLE)
+    g = load_model(EXAMPLE)
     t = g.input_tensors()[0]
     x = np.random.default_rng(0).uniform(-1, 1, (3, 1, 32, 32, 1)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
@@ -127,7 +127,7 @@ def test_load_vectors_quantizes_float_and_checks_shape(tmp_path: Path) -> None:
 
 
 def test_synthetic_model_roundtrips_through_parser() -> None:
-    g = parse_model_bytes(synth.conv2d((1, 6, 6, 2), 3, (3, 3), stride=(2, 2), padding="VALID",
+    g = load_model_bytes(synth.conv2d((1, 6, 6, 2), 3, (3, 3), stride=(2, 2), padding="VALID",
                                        weight_scale=[0.01, 0.02, 0.03]))
     (op,) = g.ops
     assert op.name == "CONV_2D" and op.options["strideH"] == 2 and op.options["padding"] == 1

@@ -1,4 +1,4 @@
-"""The NumPy int8 reference (harness.int8ops, `numpy-int8`) must be bit-exact with
+"""The NumPy int8 reference (harness/ops/*/numpy_int8.py, `numpy-int8`) must be bit-exact with
 LiteRT's reference kernels (BUILTIN_REF), output and every intermediate tensor,
 and its requantization variants must do what they say."""
 
@@ -16,15 +16,19 @@ from ai_edge_litert import schema_py_generated as schema
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from conftest import EXAMPLE, shared_model
-from harness import quant
-from harness.int8ops import Int8Interpreter, OpPlan, run_graph, run_op
-from harness.model import Graph, parse_model, parse_model_bytes
+from harness.model.graph import Graph
+from harness.ops.interpreter import Int8Interpreter, run_graph, run_op
+from harness.ops.plan import OpPlan
+from harness.ops.requant import plan_requant
+from harness.ops.validate import load_model, load_model_bytes
+from harness.quant.geometry import PADDING_SAME, conv_output_and_padding
+from harness.quant.ranges import ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1
 from harness.references.base import ReferenceUnavailable
 from harness.references.numpy_int8 import NumpyInt8
 from support import synth
 
 N_CASES = 24
-ACTS = (quant.ACT_NONE, quant.ACT_RELU, quant.ACT_RELU6, quant.ACT_RELU_N1_TO_1)
+ACTS = (ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1)
 Case = dict[str, Any]
 
 
@@ -99,7 +103,7 @@ def padding(rng: np.random.Generator, hw: tuple[int, int], k: tuple[int, int],
             d: tuple[int, int] = (1, 1)) -> int:
     """SAME or VALID, VALID only where it leaves an output."""
     if any((kk - 1) * dd + 1 > n for n, kk, dd in zip(hw, k, d, strict=True)):
-        return quant.PADDING_SAME
+        return PADDING_SAME
     return int(rng.integers(0, 2))
 
 
@@ -222,7 +226,7 @@ def case_input(kind: str, i: int, shape: list[int]) -> np.ndarray:
 @pytest.mark.parametrize("kind", list(CASES))
 def test_op_bit_exact(kind: str, i: int) -> None:
     model, shape = CASES[kind](i)
-    graph = parse_model_bytes(model)
+    graph = load_model_bytes(model)
     assert [op.name for op in graph.ops] and len(graph.ops) == 1
     x = case_input(kind, i, shape)
     want = litert(model, [x])[0][0]
@@ -236,7 +240,7 @@ def test_op_bit_exact(kind: str, i: int) -> None:
 def test_example_model_outputs_and_intermediates() -> None:
     ref = NumpyInt8()
     ref.load(EXAMPLE, per_layer=True)
-    graph = parse_model(EXAMPLE)
+    graph = load_model(EXAMPLE)
     rng = np.random.default_rng(7)
     for k in range(6):
         x = random_int8(rng, graph.tensors[graph.inputs[0]].shape)
@@ -249,7 +253,7 @@ def test_example_model_outputs_and_intermediates() -> None:
 @pytest.mark.parametrize("name", ["micro_speech_quantized.tflite", "hello_world_int8.tflite"])
 def test_shared_model_outputs_and_intermediates(name: str) -> None:
     path = shared_model(name)
-    graph = parse_model(path)
+    graph = load_model(path)
     interp = Int8Interpreter(graph)
     rng = np.random.default_rng(8)
     for k in range(4):
@@ -261,7 +265,7 @@ def test_shared_model_outputs_and_intermediates(name: str) -> None:
 
 
 CHAIN = [
-    ("conv2d", {"out_channels": 6, "kernel": 3, "activation": quant.ACT_RELU6,
+    ("conv2d", {"out_channels": 6, "kernel": 3, "activation": ACT_RELU6,
                 "weight_scale": [0.01, 0.02, 0.015, 0.03, 0.005, 0.012], "output_scale": 0.04,
                 "output_zp": -20}),
     ("depthwise_conv2d", {"kernel": 3, "depth_multiplier": 2, "stride": 2, "padding": "VALID",
@@ -270,7 +274,7 @@ CHAIN = [
     ("avg_pool2d", {"kernel": 2, "stride": 2}),
     ("reshape", {"new_shape": [1, 48]}),
     ("fully_connected", {"units": 10, "weight_scale": 0.03, "output_scale": 0.15,
-                         "activation": quant.ACT_RELU}),
+                         "activation": ACT_RELU}),
     ("fully_connected", {"units": 5, "weight_scale": [0.02, 0.03, 0.025, 0.01, 0.04],
                          "output_scale": 0.2, "output_zp": 10}),
     ("softmax", {"beta": 0.8}),
@@ -279,7 +283,7 @@ CHAIN = [
 
 def test_chain_model_intermediates() -> None:
     model = synth.chain([1, 10, 10, 3], CHAIN, input_scale=0.03, input_zp=-7, seed=5)
-    graph = parse_model_bytes(model)
+    graph = load_model_bytes(model)
     interp = Int8Interpreter(graph)
     rng = np.random.default_rng(9)
     for k in range(5):
@@ -324,7 +328,7 @@ def test_reference_refuses_unsupported_ops(tmp_path: Path) -> None:
 
 def test_trace_exposes_the_stages() -> None:
     model, shape = conv_case(4)
-    graph = parse_model_bytes(model)
+    graph = load_model_bytes(model)
     x = case_input("conv2d", 4, shape)
     trace: dict = {}
     out = run_op(graph, graph.ops[0], [x, None, None], trace=trace)
@@ -337,7 +341,7 @@ def test_trace_exposes_the_stages() -> None:
     zero = run_op(graph, graph.ops[0], [x, np.zeros_like(w), None])
     assert not np.array_equal(zero, out) or not w.any()
 
-    sm = parse_model_bytes(synth.softmax([2, 5], beta=1.0, input_scale=0.1))
+    sm = load_model_bytes(synth.softmax([2, 5], beta=1.0, input_scale=0.1))
     trace = {}
     run_op(sm, sm.ops[0], [random_int8(np.random.default_rng(0), [2, 5])], trace=trace)
     assert {"diff", "scaled_diff", "exp", "sum", "reciprocal", "prob"} <= set(trace)
@@ -379,7 +383,7 @@ def big_case(kind: str, i: int) -> tuple[bytes, list[int]]:
 def test_big_op_bit_exact(kind: str, i: int) -> None:
     """Bit-exact on ~10,000 outputs, where rounding alternatives would show."""
     model, shape = big_case(kind, i)
-    graph = parse_model_bytes(model)
+    graph = load_model_bytes(model)
     x = case_input(kind, i, shape)
     assert_same(run_op(graph, graph.ops[0], [x]), litert(model, [x])[0][0], f"big {kind} {i}")
 
@@ -391,7 +395,7 @@ def test_litert_rounds_fc_once_and_convolutions_twice() -> None:
                                ("conv2d", "single", (0, 1)), ("depthwise", "single", (0, 1))):
         for i in cases:  # even i: per-channel weights, odd: per-tensor
             model, shape = big_case(kind, i)
-            graph = parse_model_bytes(model)
+            graph = load_model_bytes(model)
             x = case_input(kind, i, shape)
             got = run_op(graph, graph.ops[0], [x], requant=other)
             assert not np.array_equal(got, litert(model, [x])[0][0]), (kind, i, other)
@@ -406,7 +410,7 @@ def test_variants_change_the_arithmetic() -> None:
         cases += [(lambda j, k=kind: big_case(k, j), i) for i in range(4)]
         for make, i in cases:
             model, shape = make(i)
-            graph = parse_model_bytes(model)
+            graph = load_model_bytes(model)
             x = case_input(kind, i, shape)
             ref = run_op(graph, graph.ops[0], [x])
             for m in ("double", "single", "float"):
@@ -429,9 +433,9 @@ def _python_conv_single(graph: Graph, x: np.ndarray, pos: tuple[int, int, int, i
     o = op.options
     b, oy, ox, oc = pos
     _, kh, kw, c = filt.shape
-    _, pad_h = quant.conv_output_and_padding(inp.shape[1], kh, o["strideH"],
+    _, pad_h = conv_output_and_padding(inp.shape[1], kh, o["strideH"],
                                              o["dilationHFactor"], o["padding"])
-    _, pad_w = quant.conv_output_and_padding(inp.shape[2], kw, o["strideW"],
+    _, pad_w = conv_output_and_padding(inp.shape[2], kw, o["strideW"],
                                              o["dilationWFactor"], o["padding"])
     acc = int(bias.data[oc]) if bias is not None and bias.data is not None else 0
     for fy in range(kh):
@@ -461,7 +465,7 @@ def test_single_rounding_matches_python_integers() -> None:
                          weight_scale=[0.011, 0.02, 0.007, 0.015, 0.009, 0.03, 0.012, 0.004],
                          input_scale=0.043, input_zp=9, output_scale=0.9, output_zp=-3,
                          bias_range=20_000, seed=3)
-    graph = parse_model_bytes(model)
+    graph = load_model_bytes(model)
     x = random_int8(np.random.default_rng(3), shape)
     single = run_op(graph, graph.ops[0], [x], requant="single")
     ref = run_op(graph, graph.ops[0], [x], requant="reference")
@@ -479,7 +483,7 @@ def _c_kernel_output(kernels: Any, graph: Graph, x: np.ndarray) -> np.ndarray:
     from support import kernels_host as kh
 
     plan = OpPlan(graph, graph.ops[0])
-    op, rq = graph.ops[0], plan.rq
+    op, rq = graph.ops[0], plan_requant(plan)
     assert rq is not None
     inp, w, b, out = (graph.tensors[i] for i in (*op.inputs, op.outputs[0]))
     mults, shifts = rq.multiplier.tolist(), rq.shift.tolist()
@@ -488,7 +492,7 @@ def _c_kernel_output(kernels: Any, graph: Graph, x: np.ndarray) -> np.ndarray:
                           output_offset=out.zero_point, act_min=plan.act[0], act_max=plan.act[1])
         return kernels.fully_connected(p, mults, shifts, x, w.data, b.data)
     o = op.options
-    pads = [quant.conv_output_and_padding(inp.shape[1 + k], w.shape[1 + k], s, d,
+    pads = [conv_output_and_padding(inp.shape[1 + k], w.shape[1 + k], s, d,
                                           o["padding"])[1]
             for k, s, d in ((0, o["strideH"], o["dilationHFactor"]),
                             (1, o["strideW"], o["dilationWFactor"]))]
@@ -513,7 +517,7 @@ def test_variants_match_the_c_kernel_builds(tmp_path: Path) -> None:
     for kind in ("conv2d", "depthwise", "fully_connected"):
         for i in range(4):
             model, shape = big_case(kind, i)
-            graph = parse_model_bytes(model)
+            graph = load_model_bytes(model)
             x = case_input(kind, i, shape)
             for mode, kernels in builds.items():
                 want = _c_kernel_output(kernels, graph, x)
@@ -526,7 +530,7 @@ def test_variants_match_the_c_kernel_builds(tmp_path: Path) -> None:
 def test_float_variant_is_litert_default_on_x86() -> None:
     """Measured fact: "float" reproduces LiteRT's default resolver (XNNPACK, optimized
     softmax) on x86, where "reference" does not."""
-    graph = parse_model(EXAMPLE)
+    graph = load_model(EXAMPLE)
     rng = np.random.default_rng(12)
     xs = [random_int8(rng, graph.tensors[graph.inputs[0]].shape) for _ in range(40)]
     ours = Int8Interpreter(graph, "float")

@@ -14,9 +14,9 @@ import pytest
 
 from conftest import shared_model
 from harness import int8ops_elementwise as ew
-from harness import quant
-from harness.int8ops import run_graph, run_op
-from harness.model import parse_model, parse_model_bytes
+from harness.ops.interpreter import run_graph, run_op
+from harness.ops.softmax.params import softmax_params
+from harness.ops.validate import load_model, load_model_bytes
 from harness.references.known_wrong import known_wrong
 from harness.run.pipeline import RunConfig, run
 from harness.run.vectors import random_vectors
@@ -52,14 +52,14 @@ SFX = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}
 
 def host_c(lib: ctypes.CDLL, model: bytes, x: np.ndarray) -> np.ndarray:
     """The one-op model's op through the host-compiled C kernel the lowering picks."""
-    g = parse_model_bytes(model)
+    g = load_model_bytes(model)
     op = g.ops[0]
     inp, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     x = np.ascontiguousarray(x, inp.dtype)
     y = np.zeros(out.shape, out.dtype)
     size = ctypes.c_int32(x.size)
     if op.name == "SOFTMAX":
-        mult, shift, diff_min = quant.softmax_params(float(op.options.get("beta", 1.0)),
+        mult, shift, diff_min = softmax_params(float(op.options.get("beta", 1.0)),
                                                      inp.scale)
         depth = inp.shape[-1]
         lib.hx_softmax_s8_s16((ctypes.c_int32 * 3)(mult, shift, diff_min),
@@ -82,7 +82,7 @@ def host_c(lib: ctypes.CDLL, model: bytes, x: np.ndarray) -> np.ndarray:
 
 def check(model: bytes, x: np.ndarray, lib: ctypes.CDLL | None, case: dict) -> None:
     want = litert_ref(model, x)
-    g = parse_model_bytes(model)
+    g = load_model_bytes(model)
     got = {"numpy": run_op(g, g.ops[0], [x])}
     if lib is not None:
         got["C"] = host_c(lib, model, x)
@@ -160,14 +160,14 @@ def test_numpy_float_fully_connected(seed: int) -> None:
     model = one_op("float32", "fully_connected", [batches, depth], units=units,
                    activation=seed % 4, bias=seed % 5 != 2, seed=seed)
     x = rng.normal(0.0, 2.0, size=(batches, depth)).astype(np.float32)
-    g = parse_model_bytes(model)
+    g = load_model_bytes(model)
     got = run_op(g, g.ops[0], [x])
     assert np.array_equal(got.view(np.uint32), litert_ref(model, x).view(np.uint32))
 
 
 def test_numpy_covers_hello_world_float() -> None:
     path = shared_model("hello_world_float.tflite")
-    g = parse_model(path)
+    g = load_model(path)
     x = np.linspace(-3, 3, 7, dtype=np.float32).reshape(7, 1, 1)
     for v in x:
         (got,), _ = run_graph(g, [v])
@@ -185,15 +185,15 @@ def test_every_conversion_in_qemu(tmp_path: Path) -> None:
 
 
 def test_litert_refused_where_known_wrong() -> None:
-    keyword = parse_model(shared_model("keyword_scrambled_8bit.tflite"))
+    keyword = load_model(shared_model("keyword_scrambled_8bit.tflite"))
     why = known_wrong("litert-ref", keyword)
     assert why and "SVDF" in why and "int8 weights_time" in why
     assert known_wrong("numpy-int8", keyword) is None
-    assert known_wrong("litert-ref", parse_model(shared_model("trained_lstm_int8.tflite"))) is None
+    assert known_wrong("litert-ref", load_model(shared_model("trained_lstm_int8.tflite"))) is None
 
 
 def test_shape_operand_inputs_get_the_output_shape() -> None:
-    g = parse_model(shared_model("seanet_transpose_conv0.tflite"))
+    g = load_model(shared_model("seanet_transpose_conv0.tflite"))
     shape_in, data_in = random_vectors(g, 3, seed=1)
     assert shape_in.tolist() == [[1, 3, 12, 64]] * 3
     assert data_in.dtype == np.int16 and data_in.shape == (3, 1, 1, 5, 64)

@@ -16,12 +16,14 @@ import numpy as np
 import pytest
 
 from harness.errors import UnsupportedOp
-from harness.int8ops import OpPlan
 from harness.int8ops_lstm import GATES, W_INPUT, W_RECURRENT, lstm_params, sigmoid16, tanh16
 from harness.int8ops_recurrent import svdf_params
-from harness.lower_base import LoweredOp
 from harness.lower_recurrent import LOWERINGS
-from harness.model import Graph, parse_model, parse_model_bytes
+from harness.model.graph import Graph
+from harness.ops.c_emit import LoweredOp
+from harness.ops.interpreter import run_plan
+from harness.ops.plan import OpPlan
+from harness.ops.validate import load_model, load_model_bytes
 from support.synth_recurrent import LstmCase, SvdfCase, lstm_model, svdf_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,7 +139,7 @@ def _inputs_of(graph: Graph, op_index: int, given: np.ndarray) -> list:
 def _check_one_op_model(lib: ctypes.CDLL, data: bytes, reference, seed: int) -> int:
     """Run STEPS random inputs through reference, C and NumPy; assert equal bytes.
     Returns how many distinct output values the reference produced (a liveness check)."""
-    graph = parse_model_bytes(data)
+    graph = load_model_bytes(data)
     kernel = CSvdf if graph.ops[0].name == "SVDF" else CLstm
     c_op, plan = kernel(lib, graph, 0), OpPlan(graph, graph.ops[0])
     x_t = graph.tensors[graph.inputs[0]]
@@ -147,7 +149,7 @@ def _check_one_op_model(lib: ctypes.CDLL, data: bytes, reference, seed: int) -> 
         x = rng.integers(-128, 128, x_t.shape).astype(np.int8)
         want = reference(x)
         assert np.array_equal(c_op(x), want), f"C differs at invocation {step}"
-        assert np.array_equal(plan.run(_inputs_of(graph, 0, x)), want), \
+        assert np.array_equal(run_plan(plan, _inputs_of(graph, 0, x)), want), \
             f"NumPy differs at invocation {step}"
         seen |= set(np.unique(want).tolist())
     return len(seen)
@@ -247,7 +249,7 @@ def test_real_lstm_ops_match_litert_over_a_sequence(lib: ctypes.CDLL, name: str)
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     path = _model(name)
-    graph = parse_model(path)
+    graph = load_model(path)
     it = Interpreter(model_path=str(path), experimental_preserve_all_tensors=True,
                      experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     it.allocate_tensors()
@@ -263,14 +265,14 @@ def test_real_lstm_ops_match_litert_over_a_sequence(lib: ctypes.CDLL, name: str)
             op = graph.ops[k]
             x, want = it.get_tensor(op.inputs[0]), it.get_tensor(op.outputs[0])
             assert np.array_equal(c_ops[k](x), want), (k, step)
-            assert np.array_equal(plans[k].run(_inputs_of(graph, k, x)), want), (k, step)
+            assert np.array_equal(run_plan(plans[k], _inputs_of(graph, k, x)), want), (k, step)
 
 
 def test_keyword_svdf_ops_match_tflm_over_a_sequence(lib: ctypes.CDLL) -> None:
     """keyword_scrambled_8bit's seven int8-state SVDFs, op by op, against TFLite Micro."""
     runtime = pytest.importorskip("tflite_micro.python.tflite_micro.runtime")
     path = _model("keyword_scrambled_8bit")
-    graph = parse_model(path)
+    graph = load_model(path)
     it = runtime.Interpreter.from_file(
         str(path), intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
     ops = [op.index for op in graph.ops if op.name == "SVDF"]
@@ -289,7 +291,7 @@ def test_keyword_svdf_ops_match_tflm_over_a_sequence(lib: ctypes.CDLL) -> None:
             op = graph.ops[k]
             x, want = tensor(op.inputs[0]), tensor(op.outputs[0])
             assert np.array_equal(c_ops[k](x), want), (k, step)
-            assert np.array_equal(plans[k].run(_inputs_of(graph, k, x)), want), (k, step)
+            assert np.array_equal(run_plan(plans[k], _inputs_of(graph, k, x)), want), (k, step)
 
 
 # ---- lowering --------------------------------------------------------------------
@@ -303,19 +305,19 @@ def _lower(graph: Graph, k: int) -> LoweredOp:
 
 
 def test_lowering_gives_each_op_static_state_set_to_its_zero_point() -> None:
-    graph = parse_model(_model("dtln_noise_suppression"))
+    graph = load_model(_model("dtln_noise_suppression"))
     lo = _lower(graph, 1)  # the second LSTM: output state zero point -4
     assert "static int8_t op1_output_state[128];" in lo.call
     assert "static int16_t op1_cell_state[128];" in lo.call
     assert "hx_fill_s8(op1_output_state, 128, -4);" in lo.call
     assert "hx_unidirectional_lstm_s8(&op1_params, HX_T34, op1_output_state" in lo.call
     assert not any(f"HX_T{i}" in lo.call for i in (35, 36))  # the arena slots stay unused
-    kw = parse_model(_model("keyword_scrambled_8bit"))
+    kw = load_model(_model("keyword_scrambled_8bit"))
     assert "hx_svdf_s8_s8(&op1_params" in _lower(kw, 1).call
 
 
 def test_lowering_refuses_what_the_kernel_lacks() -> None:
-    graph = parse_model_bytes(lstm_model(0, LstmCase()))
+    graph = load_model_bytes(lstm_model(0, LstmCase()))
     op = graph.ops[0]
     op.inputs[9] = op.inputs[1]  # pretend a peephole weight
     with pytest.raises(UnsupportedOp, match="peephole"):

@@ -6,7 +6,7 @@ import numpy as np
 
 from conftest import EXAMPLE, shared_model
 from harness.analysis.compare import compare_output
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.references.runner import run_reference
 from harness.run.vectors import random_vectors
 
@@ -14,7 +14,7 @@ from harness.run.vectors import random_vectors
 def test_native_crash_is_reported_and_the_next_reference_still_runs() -> None:
     """LiteRT BUILTIN_REF with preserve-all-tensors corrupts its heap on this model."""
     model = shared_model("keyword_scrambled_8bit.tflite")
-    g = parse_model(model)
+    g = load_model(model)
     vectors = random_vectors(g, 2, seed=0)
     crashed = run_reference("litert-ref", model, vectors, per_layer=True)
     assert crashed.status == "failed" and "worker crashed" in crashed.reason
@@ -24,14 +24,14 @@ def test_native_crash_is_reported_and_the_next_reference_still_runs() -> None:
 
 def test_reference_that_cannot_load_is_unavailable_with_reason() -> None:
     model = shared_model("person_detect.tflite")
-    vectors = random_vectors(parse_model(model), 1, seed=0)
+    vectors = random_vectors(load_model(model), 1, seed=0)
     r = run_reference("litert", model, vectors)
     assert not r and r.status == "unavailable" and "quantized_dimension" in r.reason
     assert run_reference("tflm-host", model, vectors)
 
 
 def test_integer_references_agree_and_float_is_close_on_the_example() -> None:
-    g = parse_model(EXAMPLE)
+    g = load_model(EXAMPLE)
     vectors = random_vectors(g, 8, seed=4)
     res = {n: run_reference(n, EXAMPLE, vectors, per_layer=True)
            for n in ("litert-ref", "tflm-host", "numpy-int8", "numpy-float")}
@@ -40,7 +40,7 @@ def test_integer_references_agree_and_float_is_close_on_the_example() -> None:
     assert np.array_equal(res["numpy-int8"].outputs[0], base.outputs[0])
     # TFLM rounds FULLY_CONNECTED twice where LiteRT rounds once: the same NumPy
     # arithmetic with double rounding everywhere must give TFLM's bits exactly.
-    from harness.int8ops import run_graph
+    from harness.ops.interpreter import run_graph
 
     double = np.stack([run_graph(g, [v[k] for v in vectors], requant="double")[0][0]
                        for k in range(len(vectors[0]))])

@@ -85,11 +85,11 @@ def test_missing_renode_names_what_to_install(tmp_path: Path,
 
 def _stm32f4_elf() -> Path:
     """The example model's firmware for stm32f4 without semihosting (inputs over UART)."""
-    from harness.model import parse_model
+    from harness.ops.validate import load_model
     from harness.runtimes.build import build
     from harness.runtimes.firmware import generate_builtin
 
-    project = generate_builtin(parse_model(EXAMPLE), get_target("stm32f4"), semihosting=False)
+    project = generate_builtin(load_model(EXAMPLE), get_target("stm32f4"), semihosting=False)
     return build(project).elf
 
 

@@ -24,7 +24,7 @@ import pytest
 from harness.cli import run_with_exit_code
 from harness.config import COMMAND_LINE
 from harness.errors import BadInput, DiskFull, ExitCode
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.run.pipeline import RunConfig, run
 from harness.run.vectors import load_vectors
 
@@ -69,7 +69,7 @@ def test_bad_vectors_are_refused_in_one_line(case: str, tmp_path: Path) -> None:
     path = tmp_path / "inputs.npy"
     np.save(path, data)
     with pytest.raises(BadInput) as info:
-        load_vectors(path, parse_model(EXAMPLE))
+        load_vectors(path, load_model(EXAMPLE))
     assert info.value.code == ExitCode.BAD_INPUT
     assert says in info.value.one_line() and "\n" not in info.value.one_line()
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import shared_model
-from harness import int8ops
-from harness.lower_base import LoweredOp
 from harness.lower_shape import LOWERINGS
-from harness.model import parse_model
+from harness.ops.c_emit import LoweredOp
+from harness.ops.interpreter import run_op
+from harness.ops.validate import load_model
 from support.litert_host import litert_ref
 from support.shape_host import host_library, run_c
 
@@ -30,7 +30,7 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
 @pytest.mark.parametrize("name", MODELS)
 def test_seanet_int16_op_bit_exact(lib: ctypes.CDLL, name: str, seed: int) -> None:
     path = shared_model(f"{name}.tflite")
-    graph = parse_model(path)
+    graph = load_model(path)
     (op,) = graph.ops
     rng = np.random.default_rng(seed)
     xs = []
@@ -44,7 +44,7 @@ def test_seanet_int16_op_bit_exact(lib: ctypes.CDLL, name: str, seed: int) -> No
     lo = LoweredOp(op.index, op.name, [])
     LOWERINGS[op.name](graph, op, lo)
     assert "_s16(" in lo.call, lo.call
-    got_np = int8ops.OpPlan(graph, op).run(given)
+    got_np = run_op(graph, op, given)
     got_c = run_c(lib, graph, op, given)
     assert want.dtype == np.int16 and np.abs(want.astype(int)).max() > 100
     for label, got in (("numpy", got_np), ("C", got_c)):

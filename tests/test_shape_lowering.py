@@ -7,14 +7,15 @@ import pytest
 
 from harness import int8ops_shape, lower_shape
 from harness.errors import UnsupportedOp, UnsupportedType
-from harness.lower_base import LoweredOp
-from harness.model import Graph, parse_model_bytes
+from harness.model.graph import Graph
+from harness.ops.c_emit import LoweredOp
+from harness.ops.validate import load_model_bytes
 from harness.runtimes.builtin.arena import plan_arena
 from support.synth_shape import ShapeModelBuilder, one_op
 
 
 def lower_one(model: bytes) -> LoweredOp:
-    graph = parse_model_bytes(model)
+    graph = load_model_bytes(model)
     (op,) = graph.ops
     lo = LoweredOp(op.index, op.name, [])
     lower_shape.LOWERINGS[op.name](graph, op, lo)
@@ -65,7 +66,7 @@ def test_rank_5_is_refused_with_the_op() -> None:
 def test_mean_merges_adjacent_axes_to_fit_four_dimensions() -> None:
     model = one_op("int8", [[2, 3, 4, 5, 6]], "mean", axes=[1, 2], keep_dims=False,
                    output_scale=0.1)
-    graph = parse_model_bytes(model)
+    graph = load_model_bytes(model)
     g = int8ops_shape.mean_geometry(graph, graph.ops[0])
     assert (g.input_dims, g.kept, g.reduced, g.count) == (
         (1, 2, 12, 30), (1, 2, 1, 30), (1, 1, 12, 1), 12)
@@ -84,7 +85,7 @@ def test_squeeze_and_expand_dims_alias_their_input() -> None:
         x = b.pad(x, [(0, 0), (1, 1), (0, 0)])
         x = getattr(b, method)(x, **kwargs)
         x = b.transpose(x, [1, 0] if method == "squeeze" else [0, 1, 3, 2])
-        graph = parse_model_bytes(b.build(x))
+        graph = load_model_bytes(b.build(x))
         assert _aliased(graph), method
         assert lower_one_call(graph, method.upper()) == "/* nothing to do */"
 

@@ -17,7 +17,8 @@ from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import BadInput, DeviceFault
-from harness.model import Graph, parse_model
+from harness.model.graph import Graph
+from harness.ops.validate import load_model
 from harness.run import pipeline
 from harness.run.pipeline import RunConfig, run
 from harness.run.vectors import random_vectors
@@ -90,7 +91,7 @@ def test_table_entry_has_what_the_generator_needs(name: str) -> None:
     if t.boots_secure:  # Secure code uses the Secure aliases (address bit 28 set)
         assert all(a & 0x10000000 for a in (t.flash.origin, t.ram.origin, t.uart_base))
     # The generator renders it all.
-    project = generate_builtin(parse_model(EXAMPLE), t)
+    project = generate_builtin(load_model(EXAMPLE), t)
     config = project.files["hx_config.h"].decode()
     assert f"#define HX_UART_BASE 0x{t.uart_base:08X}u" in config
     assert f"#define HX_CLOCK_HZ {t.clock_hz}u" in config
@@ -129,7 +130,7 @@ def test_full_pipeline_is_bit_exact(name: str, tmp_path: Path) -> None:
 def test_hardfault_is_reported(name: str, tmp_path: Path) -> None:
     """An undefined instruction in invoke: a FAULT frame whose PC points into flash."""
     t = TARGETS[name]
-    g = parse_model(_small_cnn(tmp_path / "small_cnn.tflite"))
+    g = load_model(_small_cnn(tmp_path / "small_cnn.tflite"))
     project = generate_builtin(g, t)
     src = project.files["model.c"].decode()
     hook = "int hx_model_invoke(void) {"
@@ -152,7 +153,7 @@ def test_hardfault_is_reported(name: str, tmp_path: Path) -> None:
 
 
 def test_person_detect_does_not_fit_the_microbit() -> None:
-    g = parse_model(shared_model("person_detect.tflite"))
+    g = load_model(shared_model("person_detect.tflite"))
     fp = _footprint(g)
     with pytest.raises(BadInput) as info:
         check_fits(TARGETS["cortex-m0"], fp.flash, fp.ram, model=g.name,
@@ -168,7 +169,7 @@ def test_person_detect_does_not_fit_the_microbit() -> None:
 
 
 def test_example_fits_every_target() -> None:
-    g = parse_model(EXAMPLE)
+    g = load_model(EXAMPLE)
     for name, t in TARGETS.items():
         fp = _footprint(g, name)
         check_fits(t, fp.flash, fp.ram, model=g.name)  # no error

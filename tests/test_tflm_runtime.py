@@ -102,9 +102,9 @@ def test_second_run_does_not_rebuild_the_library(runs_dir: Path) -> None:
 
 def test_unknown_op_is_refused_before_any_build(tmp_path: Path) -> None:
     tree = find_tree(tflm_tree())
-    from harness.model import parse_model
+    from harness.ops.validate import load_model
 
-    graph = parse_model(EXAMPLE)
+    graph = load_model(EXAMPLE)
     graph.ops[0].name = "NOT_AN_OP"
     with pytest.raises(Exception, match="NOT_AN_OP"):
         check_tflm_ops(graph, tree)

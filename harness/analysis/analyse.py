@@ -9,7 +9,7 @@ import numpy as np
 from harness.analysis.attribution import CHAIN, Outputs, attribute
 from harness.analysis.compare import Comparison, compare_output, default_tolerance
 from harness.analysis.localize import Source, localize
-from harness.model import Graph
+from harness.model.graph import Graph
 from harness.references.runner import ReferenceResult
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.analysis.compare import compare_output
 from harness.analysis.localize import Source, compare_layers
-from harness.model import Graph
+from harness.model.graph import Graph
 
 CHAIN = ["float-model", "numpy-float", "numpy-int8", "litert-ref", "litert", "tflm-host",
          "device"]
@@ -76,7 +76,7 @@ def try_variants(graph: Graph, ops: list[int], target: Source, vectors: list[np.
     """Exact-match rate of each arithmetic variant against `target`'s outputs of `ops`,
     each op computed from `target`'s own inputs to it. {} when it cannot be tested."""
     try:
-        from harness.int8ops import run_op
+        from harness.ops.interpreter import run_op
     except ImportError:
         return {}
     if target.real_valued:

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from harness.model import Tensor
-from harness.references.floatops import dequantize
+from harness.model.graph import Tensor
+from harness.ops.floating import dequantize
 
 SCATTER_POINTS = 2000
 #: Default tolerance of the enforced reference for float32 outputs, in ULPs

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.analysis.compare import to_lsb, to_real
-from harness.model import Graph
+from harness.model.graph import Graph
 
 
 @dataclass

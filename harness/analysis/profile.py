@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 
-from harness.model import Graph
+from harness.model.graph import Graph
 
 _PROF = re.compile(r"hx_prof (\d+) (\d+) (\S+)")
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from harness.bench.stats import Figure
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.run.pipeline import EXAMPLE_MODEL
 from harness.runtimes.build import build
 from harness.runtimes.firmware import generate_builtin
@@ -28,7 +28,7 @@ from harness.targets.table import get_target
 
 def cold_builds(repeats: int = 3, target: str = "stm32f4") -> Figure:
     """Seconds to build the example firmware with nothing cached."""
-    project = generate_builtin(parse_model(EXAMPLE_MODEL), get_target(target))
+    project = generate_builtin(load_model(EXAMPLE_MODEL), get_target(target))
     samples = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:

@@ -19,7 +19,7 @@ from harness.device.backends import QemuBackend
 from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import write_inputs_file
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.run.vectors import random_vectors
 from harness.runtimes.build import build
 from harness.runtimes.firmware import SEMIHOST_FILE, generate_builtin
@@ -29,7 +29,7 @@ from harness.targets.table import get_target
 def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4") -> list[Figure]:
     """Ratio wall/vector over emulated inference, and both times, for one model."""
     tgt = get_target(target)
-    graph = parse_model(model)
+    graph = load_model(model)
     built = build(generate_builtin(graph, tgt, semihosting=True))
     vecs = random_vectors(graph, vectors, seed=0)
     per_vector, per_invoke = [], []

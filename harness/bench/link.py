@@ -31,7 +31,7 @@ from harness.bench.stats import Figure
 from harness.device.backends import QemuBackend
 from harness.device.client import WINDOW, DeviceClient
 from harness.device.link import Link
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.runtimes.build import build
 from harness.runtimes.firmware import ROOT, generate_builtin
 from harness.targets.table import get_target
@@ -119,7 +119,7 @@ def _rates(link: Link, data: bytes, repeats: int, window: int, writes: int = 1) 
 def board_firmware(target_name: str, model: Path, baud: int) -> tuple[Path, bytes]:
     """The board-style firmware (inputs over the link, no semihosting) and one input."""
     target = get_target(target_name)
-    graph = parse_model(model)
+    graph = load_model(model)
     built = build(generate_builtin(graph, target, semihosting=False, baud=baud))
     size = graph.input_tensors()[0].nbytes
     return built.elf, np.random.default_rng(0).integers(0, 256, size, np.uint8).tobytes()

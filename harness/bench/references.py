@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.bench.stats import Figure
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.references import REFERENCES, ReferenceUnavailable
 from harness.run.vectors import random_vectors
 
@@ -33,7 +33,7 @@ def _rate(ref, vectors: list[np.ndarray], seconds: float) -> float:
 
 def reference_speed(model: Path, rounds: int = 3, seconds: float = 1.0) -> list[Figure]:
     """Vectors/s per reference, and numpy-int8 over litert-ref (goal: within 5x)."""
-    graph = parse_model(model)
+    graph = load_model(model)
     vectors = random_vectors(graph, 8, seed=0)
     loaded, reasons = {}, {}
     for name in NAMES:

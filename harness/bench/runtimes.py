@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.run.pipeline import RunConfig, run
 
 
@@ -38,7 +38,7 @@ def _first_layer_difference(model: Path, vectors: int, runs: Path, tflm_dir: Pat
     b = _run(model, "tflm", vectors, runs, tflm_dir, target, per_layer=True)
     ta = np.load(Path(a["run_dir"]) / "tensors_device.npz")
     tb = np.load(Path(b["run_dir"]) / "tensors_device.npz")
-    for op in parse_model(model).ops:
+    for op in load_model(model).ops:
         key = f"t_{op.outputs[0]}"
         if key in ta.files and key in tb.files:
             d = int(np.abs(ta[key].astype(np.int64) - tb[key].astype(np.int64)).max())

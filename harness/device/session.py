@@ -17,7 +17,7 @@ import numpy as np
 from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.errors import DeviceError, DeviceFault
-from harness.model import Graph
+from harness.model.graph import Graph
 
 
 @dataclass

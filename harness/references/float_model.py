@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.model import parse_model
+from harness.ops.floating import dequantize
+from harness.ops.validate import load_model
 from harness.references.base import Reference, ReferenceUnavailable
-from harness.references.floatops import dequantize
 
 
 class FloatModel(Reference):
@@ -30,8 +30,8 @@ class FloatModel(Reference):
         from ai_edge_litert.interpreter import Interpreter
 
         try:
-            self.qgraph = parse_model(model_path)
-            fgraph = parse_model(self.float_model)
+            self.qgraph = load_model(model_path)
+            fgraph = load_model(self.float_model)
         except HarnessError as exc:
             raise ReferenceUnavailable(str(exc)) from None
         q_in = [t.shape for t in self.qgraph.input_tensors()]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.model import Graph, Op
+from harness.model.graph import Graph, Op
 from harness.references.runner import ReferenceResult
 
 Predicate = Callable[[Graph, Op], bool]

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.model import parse_model
+from harness.ops.floating import const_value, dequantize
+from harness.ops.registry import OPS
+from harness.ops.validate import load_model
 from harness.references.base import Reference, ReferenceUnavailable
-from harness.references.floatops import FLOAT_OPS, const_value, dequantize
 
 
 class NumpyFloat(Reference):
@@ -19,10 +20,11 @@ class NumpyFloat(Reference):
 
     def load(self, model_path: Path, *, per_layer: bool = False) -> None:
         try:
-            self.graph = parse_model(model_path)
+            self.graph = load_model(model_path)
         except HarnessError as exc:
             raise ReferenceUnavailable(str(exc)) from None
-        missing = sorted({op.name for op in self.graph.ops} - set(FLOAT_OPS))
+        missing = sorted({op.name for op in self.graph.ops
+                          if op.name not in OPS or OPS[op.name].numpy_float is None})
         if missing:
             raise ReferenceUnavailable(f"no float implementation of {', '.join(missing)}")
         self._last: dict[int, np.ndarray] = {}
@@ -34,7 +36,7 @@ class NumpyFloat(Reference):
             values[index] = dequantize(g.tensors[index], data)
         for op in g.ops:
             ins = [values[i] if i in values else const_value(g, i) for i in op.inputs]
-            values[op.outputs[0]] = FLOAT_OPS[op.name](g, op, ins)
+            values[op.outputs[0]] = OPS[op.name].numpy_float(g, op, ins)
         self._last = values
         return [values[i] for i in g.outputs]
 

@@ -1,9 +1,9 @@
 """`numpy-int8`: the graph in vectorised NumPy integer arithmetic.
 
 Bit-exact with LiteRT's reference kernels (BUILTIN_REF) and the builtin
-runtime's C kernels, without either: readable NumPy (harness.int8ops) whose
+runtime's C kernels, without either: readable NumPy (harness/ops/*/numpy_int8.py) whose
 intermediates can be inspected. Subclasses may set ``requant`` to another mode
-of :data:`harness.int8ops.REQUANT_MODES` to model a different rounding.
+of :data:`harness.ops.plan.REQUANT_MODES` to model a different rounding.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.model import parse_model
+from harness.ops.validate import load_model
 from harness.references.base import Reference, ReferenceUnavailable
 
 
@@ -25,10 +25,11 @@ class NumpyInt8(Reference):
     requant = "reference"
 
     def load(self, model_path: Path, *, per_layer: bool = False) -> None:
-        from harness.int8ops import Int8Interpreter, unsupported  # in the worker process only
+        # in the worker process only: the kernels import on first use
+        from harness.ops.interpreter import Int8Interpreter, unsupported
 
         try:
-            graph = parse_model(model_path)
+            graph = load_model(model_path)
         except HarnessError as exc:
             raise ReferenceUnavailable(str(exc)) from None
         missing = unsupported(graph)

@@ -24,9 +24,9 @@ class TflmHost(Reference):
         except Exception as exc:  # TFLM raises RuntimeError with its own text
             reason = " ".join(str(exc).split())
             raise ReferenceUnavailable(f"TFLM cannot load the model: {reason[:300]}") from None
-        from harness.model import parse_model
+        from harness.ops.validate import load_model
 
-        graph = parse_model(model_path)
+        graph = load_model(model_path)
         self.n_inputs, self.n_outputs = len(graph.inputs), len(graph.outputs)
         self.activations = [t.index for t in graph.tensors if not t.is_const]
         self.per_layer = per_layer

@@ -23,8 +23,8 @@ from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import run_vectors
 from harness.errors import BadInput, DiskFull, HarnessError
-from harness.lower import check_supported
-from harness.model import Graph, parse_model
+from harness.model.graph import Graph
+from harness.ops.validate import load_model
 from harness.references import RUNTIME_REFERENCES
 from harness.references.cache import run_reference_cached
 from harness.references.known_wrong import refusal
@@ -33,6 +33,7 @@ from harness.run.resume import load_run
 from harness.run.vectors import load_vectors, random_vectors
 from harness.runtimes.build import build
 from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.builtin.lower import check_supported
 from harness.runtimes.firmware import SEMIHOST_FILE, FirmwareProject, generate_builtin
 from harness.runtimes.tflm.firmware import (
     check_tflm_ops,
@@ -76,7 +77,7 @@ def run(cfg: RunConfig) -> dict:
     _validate(cfg)
     cfg, runtime_reason = resolve_runtime(cfg)
     target = get_target(cfg.target)
-    graph = parse_model(cfg.model)
+    graph = load_model(cfg.model)
     tree = None
     if cfg.runtime == "tflm":
         tree = find_tree(cfg.tflm_dir)

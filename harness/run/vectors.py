@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import BadInput
-from harness.model import Graph, Tensor
+from harness.model.graph import Graph, Tensor
 
 # Ops whose input at this position is the shape of their output: a model input
 # there is a shape, not data, and random values would make the op invalid.

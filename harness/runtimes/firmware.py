@@ -14,9 +14,9 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from harness.lower import lower_graph
-from harness.model import Graph
+from harness.model.graph import Graph
 from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.builtin.lower import lower_graph
 from harness.targets.table import Target
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from harness import int8ops_shape as geo
-from harness import quant
-from harness.model import Graph, Op
+from harness.model.graph import Graph, Op
+from harness.quant.multiplier import conv_requant
 from support.kernels_host import HxConvParams, HxDims, HxRequant, build_host_library, have_host_gcc
 
 _LIBS: list[ctypes.CDLL] = []
@@ -112,7 +112,7 @@ def _transpose_conv(lib: ctypes.CDLL, graph: Graph, op: Op, ins: list, out: np.n
     filt, inp = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[2]]
     out_t = graph.tensors[op.outputs[0]]
     sh, sw, pad_h, pad_w = geo.transpose_conv_padding(op, out_t.shape, filt.shape)
-    mults, shifts = quant.conv_requant(inp.scale, [float(s) for s in filt.scales], out_t.scale)
+    mults, shifts = conv_requant(inp.scale, [float(s) for s in filt.scales], out_t.scale)
     lo, hi = geo.act_range(op, out_t)
     m, s = _arr(mults, np.int32), _arr(shifts, np.int32)
     rq = HxRequant(_p(m), _p(s), int(len(mults) > 1))

@@ -24,7 +24,7 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from harness import quant
+from harness.quant.geometry import PADDING_SAME, PADDING_VALID, conv_output_and_padding
 
 SCHEMA_VERSION = 3
 FILE_IDENTIFIER = b"TFL3"
@@ -53,12 +53,12 @@ def _pair(v: Pair) -> tuple[int, int]:
 def padding_code(padding: int | str) -> int:
     """Schema Padding code from 0/1 or "SAME"/"VALID"."""
     if isinstance(padding, str):
-        codes = {"SAME": quant.PADDING_SAME, "VALID": quant.PADDING_VALID}
+        codes = {"SAME": PADDING_SAME, "VALID": PADDING_VALID}
         try:
             return codes[padding.upper()]
         except KeyError:
             raise ValueError(f"unknown padding {padding!r}") from None
-    if padding not in (quant.PADDING_SAME, quant.PADDING_VALID):
+    if padding not in (PADDING_SAME, PADDING_VALID):
         raise ValueError(f"unknown padding code {padding}")
     return int(padding)
 
@@ -259,8 +259,8 @@ class ModelBuilder:
         sh, sw = _pair(stride)
         dh, dw = _pair(dilation)
         pad = padding_code(padding)
-        oh, _ = quant.conv_output_and_padding(h, kh, sh, dh, pad)
-        ow, _ = quant.conv_output_and_padding(w, kw, sw, dw, pad)
+        oh, _ = conv_output_and_padding(h, kh, sh, dh, pad)
+        ow, _ = conv_output_and_padding(w, kw, sw, dw, pad)
         in_scale, _ = self.qparams(x)
         wt, scales = self._weights(f"{name}/filter", [out_channels, kh, kw, c], weight_scale,
                                    out_channels, 0)
@@ -291,8 +291,8 @@ class ModelBuilder:
         dh, dw = _pair(dilation)
         pad = padding_code(padding)
         oc = c * depth_multiplier
-        oh, _ = quant.conv_output_and_padding(h, kh, sh, dh, pad)
-        ow, _ = quant.conv_output_and_padding(w, kw, sw, dw, pad)
+        oh, _ = conv_output_and_padding(h, kh, sh, dh, pad)
+        ow, _ = conv_output_and_padding(w, kw, sw, dw, pad)
         in_scale, _ = self.qparams(x)
         wt, scales = self._weights(f"{name}/filter", [1, kh, kw, oc], weight_scale, oc, 3)
         per_channel = np.ndim(weight_scale) != 0
@@ -339,8 +339,8 @@ class ModelBuilder:
         kh, kw = _pair(kernel)
         sh, sw = _pair(stride)
         pad = padding_code(padding)
-        oh, _ = quant.conv_output_and_padding(h, kh, sh, 1, pad)
-        ow, _ = quant.conv_output_and_padding(w, kw, sw, 1, pad)
+        oh, _ = conv_output_and_padding(h, kh, sh, 1, pad)
+        ow, _ = conv_output_and_padding(w, kw, sw, 1, pad)
         scale, zp = self.qparams(x)
         y = self._activation_out(name, [n, oh, ow, c], scale, zp)
         opt = schema.Pool2DOptionsT()

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from harness import quant
 from harness.int8ops_shape import slice_axis
+from harness.quant.geometry import PADDING_SAME
 from support.synth_builder import ModelBuilder, Pair, WeightScale, _pair, padding_code
 
 _ACT = {"int8": schema.TensorType.INT8, "int16": schema.TensorType.INT16}
@@ -168,7 +168,7 @@ class ShapeModelBuilder(ModelBuilder):
         kh, kw = _pair(kernel)
         sh, sw = _pair(stride)
         pad = padding_code(padding)
-        oh, ow = ((h * sh, w * sw) if pad == quant.PADDING_SAME
+        oh, ow = ((h * sh, w * sw) if pad == PADDING_SAME
                   else ((h - 1) * sh + kh, (w - 1) * sw + kw))
         in_scale, _ = self.qparams(x)
         wt, scales = self._weights(f"{name}/filter", [out_channels, kh, kw, c], weight_scale,

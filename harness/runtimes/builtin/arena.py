@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.model import Graph
+from harness.model.graph import Graph
 
 ALIGN = 16
 

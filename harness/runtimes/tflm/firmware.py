@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import UnsupportedOp
-from harness.model import Graph
+from harness.model.graph import Graph
 from harness.runtimes.firmware import (
     FIRMWARE_DIR,
     FirmwareProject,

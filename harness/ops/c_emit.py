@@ -1,7 +1,7 @@
-"""Shared pieces of op lowering: the C arrays, params and call one op renders to.
+"""The C an op renders to in the builtin runtime: arrays in flash, a params struct, a call.
 
-Each lowering module (lower.py for the core ops, lower_elementwise.py,
-lower_shape.py...) fills a :class:`LoweredOp` from a graph op.
+Each family's emit.py fills a :class:`LoweredOp` from a graph op; the builtin
+runtime (harness/runtimes/builtin/lower.py) renders the list into model.c.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness import quant
-from harness.dtypes import INT_RANGES
-from harness.errors import UnsupportedOp
-from harness.model import Graph, Op, Tensor
+from harness.errors import UnsupportedOp, UnsupportedType
+from harness.model.graph import Graph, Op, Tensor
+from harness.quant.ranges import INT_RANGES, activation_range
 
+# The C types of tensors in the generated code (HX_T<index> pointers, const arrays).
+C_TYPES = {"int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float",
+           "uint8": "uint8_t", "int64": "int64_t", "bool": "uint8_t"}
 ACT_NAMES = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
 PAD_NAMES = {0: "SAME", 1: "VALID"}
 
@@ -103,7 +105,7 @@ def add_bias(lo: LoweredOp, p: str, graph: Graph, op: Op, k: int = 2,
 def fused_act_range(op: Op, out: Tensor) -> tuple[int, int]:
     """The fused activation's clamp in the output's integer domain (int8 or int16)."""
     qmin, qmax = INT_RANGES.get(out.dtype, INT_RANGES["int8"])
-    return quant.activation_range(
+    return activation_range(
         int(op.options.get("fusedActivationFunction", 0)), out.scale, out.zero_point,
         qmin, qmax)
 
@@ -117,3 +119,19 @@ def fused_act_range_f32(op: Op) -> tuple[str, str]:
                             "output is not supported")
     lo, hi = ranges[code]
     return c_float(lo), c_float(hi)
+
+
+def refuse(op: Op, what: str) -> UnsupportedType:
+    """The one-line refusal of an activation type combination the builtin C lacks."""
+    return UnsupportedType(f"op {op.index} ({op.name}): {what} is not supported by the "
+                           "builtin runtime")
+
+
+def check_16x8(op: Op, weights: Tensor, *activations: Tensor) -> None:
+    """int16 activations with zero point 0 and int8 weights (the 16x8 scheme)."""
+    if weights.dtype != "int8":
+        raise refuse(op, f"int16 activations with {weights.dtype} weights")
+    for t in activations:
+        if t.dtype != "int16" or t.zero_point != 0:
+            raise refuse(op, f"{t.dtype} tensor {t.index} with zero point {t.zero_point} "
+                         "in a 16x8 op")

@@ -1,4 +1,4 @@
-"""int8 SOFTMAX over the last axis, vectorised, two ways.
+"""SOFTMAX over the last axis in NumPy: int8 two ways, and int16 with lookup tables.
 
 ``softmax_fixed_point`` is LiteRT's reference int8 softmax (what
 ``firmware/kernels/hx_softmax.c`` computes), all in integer fixed point:
@@ -17,33 +17,40 @@
 rounded half away from zero and offset by the output zero point.
 
 Both fill ``trace`` (if given) with their intermediates.
+
+``softmax_int16`` is LiteRT's reference int16 softmax (input and output scale
+1/32768, zero point 0): ``exp`` and ``1 / (1 + x)`` from two 513-entry lookup
+tables with linear interpolation.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness import quant
-from harness.int8_fixedpoint import (
+from harness.ops.plan import OpPlan
+from harness.ops.softmax.params import (
+    SOFTMAX_DIFF_INTEGER_BITS,
+    softmax_int16_params,
+    softmax_luts,
+    softmax_params,
+)
+from harness.quant.fixedpoint import (
     INT32_MAX,
     clz32,
     div_pot,
     i64,
+    requant_double,
     rounding_half_sum,
     sat_mul_pot,
     srdhm,
     wrap32,
 )
-from harness.int16ops import softmax_int16
-
-if TYPE_CHECKING:
-    from harness.int8ops import OpPlan
+from harness.quant.lut import INT16_MAX, INT16_MIN, lut_lookup
 
 ACCUM_INT_BITS = 12  # the sum of exponentials is Q12.19
-DIFF_INT_BITS = quant.SOFTMAX_DIFF_INTEGER_BITS  # Q5.26
+DIFF_INT_BITS = SOFTMAX_DIFF_INTEGER_BITS  # Q5.26
 
 # Q0.31 constants, round(value * 2**31).
 _EXP_MINUS_1_8 = 1895147668
@@ -111,7 +118,7 @@ def softmax_fixed_point(x: np.ndarray, beta: float, input_scale: float,
     """LiteRT's reference int8 softmax of ``x`` along the last axis: int8 output
     of scale 1/256 and zero point -128, or (``out_dtype="int16"``) int16 output of
     scale 1/65536 and zero point -32768."""
-    mult, left_shift, diff_min = quant.softmax_params(beta, input_scale)
+    mult, left_shift, diff_min = softmax_params(beta, input_scale)
     v = i64(x)
     row_max = v.max(axis=-1, keepdims=True)
     diff = v - row_max
@@ -161,7 +168,7 @@ def softmax_float(x: np.ndarray, beta: float, input_scale: float, output_scale: 
     return np.clip(out, -128, 127).astype(np.int8)
 
 
-def softmax_op(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+def softmax(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
     """The numpy-int8 SOFTMAX kernel: int16 in/out, int8 in with int8 or int16
     out (fixed point), or int8 out the float way when ``plan.requant == "float"``."""
     inp, out = plan.tensor(plan.op.inputs[0]), plan.tensor(plan.op.outputs[0])
@@ -177,3 +184,25 @@ def softmax_op(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
                          f"output scale 1/256 and zero point -128, not "
                          f"{out.scale:g}/{out.zero_point}")
     return softmax_fixed_point(ins[0], beta, inp.scale, trace)
+
+
+def softmax_int16(x: np.ndarray, beta: float, input_scale: float,
+                  trace: dict | None = None) -> np.ndarray:
+    """LiteRT's reference int16 softmax of ``x`` along the last axis (output 1/32768, zp 0)."""
+    exp_lut, recip_lut = softmax_luts()
+    mult, shift = softmax_int16_params(beta, input_scale)
+    v = np.asarray(x, np.int64)
+    diff = v - v.max(axis=-1, keepdims=True)
+    scaled = requant_double(diff, mult, shift)
+    exp = lut_lookup(np.clip(scaled + INT16_MAX, INT16_MIN, INT16_MAX), exp_lut)
+    total = exp.sum(axis=-1, keepdims=True)
+    headroom = clz32(total)
+    shifted = ((total << (headroom - 1)) + (1 << 13)) >> 14
+    sym = np.clip(shifted - ((1 << 15) + (1 << 16)), INT16_MIN, INT16_MAX)
+    recip = lut_lookup(sym, recip_lut)
+    right = 31 - headroom
+    out = (exp * recip + (np.int64(1) << (right - 1))) >> right
+    if trace is not None:
+        trace.update(input_multiplier=mult, input_shift=shift, diff=diff, scaled_diff=scaled,
+                     exp=exp, sum=total, headroom=headroom, reciprocal=recip)
+    return np.clip(out, 0, INT16_MAX).astype(np.int16)

@@ -1,4 +1,4 @@
-"""Host-side quantization parameter math for the int8 kernels.
+"""Requantization multipliers: the integers the kernels use in place of real scales.
 
 Everything here turns the float scales and zero points stored in a .tflite
 model into the integers the kernels in ``firmware/kernels`` consume, computed
@@ -21,6 +21,7 @@ What LiteRT 2.3 (BUILTIN_REF) does, pinned by ``tests/test_kernels.py``:
   TFLite Micro differs: its FULLY_CONNECTED uses double rounding too.
 """
 
+
 from __future__ import annotations
 
 import math
@@ -30,19 +31,6 @@ from typing import Literal
 import numpy as np
 
 Product = Literal["float32", "float64"]
-
-# Schema ActivationFunctionType codes.
-ACT_NONE = 0
-ACT_RELU = 1
-ACT_RELU_N1_TO_1 = 2
-ACT_RELU6 = 3
-
-# Schema Padding codes.
-PADDING_SAME = 0
-PADDING_VALID = 1
-
-#: Integer bits of the rescaled softmax input difference (Q5.26).
-SOFTMAX_DIFF_INTEGER_BITS = 5
 
 
 def _round_half_away(x: float) -> int:
@@ -187,77 +175,3 @@ def quantize_value(f: float, scale: float, zero_point: int) -> int:
     q = np.float32(f) / np.float32(scale)
     return int(zero_point) + _round_half_away(float(q))
 
-
-def activation_range(
-    fused: int, scale: float, zero_point: int, qmin: int = -128, qmax: int = 127
-) -> tuple[int, int]:
-    """Output clamp ``(act_min, act_max)`` for a fused activation code.
-
-    ``fused`` is the schema's ActivationFunctionType: NONE=0, RELU=1,
-    RELU_N1_TO_1=2, RELU6=3; the bounds are quantized with the output's
-    ``scale`` and ``zero_point`` and kept inside ``[qmin, qmax]``.
-    """
-    if fused == ACT_NONE:
-        return qmin, qmax
-    if fused == ACT_RELU:
-        return max(qmin, quantize_value(0.0, scale, zero_point)), qmax
-    if fused == ACT_RELU6:
-        return (
-            max(qmin, quantize_value(0.0, scale, zero_point)),
-            min(qmax, quantize_value(6.0, scale, zero_point)),
-        )
-    if fused == ACT_RELU_N1_TO_1:
-        return (
-            max(qmin, quantize_value(-1.0, scale, zero_point)),
-            min(qmax, quantize_value(1.0, scale, zero_point)),
-        )
-    raise ValueError(f"unsupported fused activation code {fused}")
-
-
-def conv_output_size(
-    in_size: int, filter_size: int, stride: int, dilation: int, padding: int
-) -> int:
-    """Output length along one spatial axis for SAME (0) or VALID (1) padding."""
-    if stride <= 0 or dilation <= 0 or filter_size <= 0:
-        raise ValueError("stride, dilation and filter size must be positive")
-    effective = (filter_size - 1) * dilation + 1
-    if padding == PADDING_SAME:
-        return (in_size + stride - 1) // stride
-    if padding == PADDING_VALID:
-        return max(0, (in_size + stride - effective) // stride)
-    raise ValueError(f"unsupported padding code {padding}")
-
-
-def conv_output_and_padding(
-    in_size: int, filter_size: int, stride: int, dilation: int, padding: int
-) -> tuple[int, int]:
-    """``(out_size, pad_before)`` along one spatial axis.
-
-    ``pad_before`` is half the total padding, rounded down (any odd extra row
-    or column goes after), and 0 for VALID.
-    """
-    out = conv_output_size(in_size, filter_size, stride, dilation, padding)
-    if padding == PADDING_VALID or out == 0:
-        return out, 0
-    effective = (filter_size - 1) * dilation + 1
-    total = (out - 1) * stride + effective - in_size
-    return out, max(0, total // 2)
-
-
-def softmax_params(beta: float, input_scale: float) -> tuple[int, int, int]:
-    """``(input_multiplier, input_left_shift, diff_min)`` for the int8 softmax.
-
-    ``beta * input_scale`` (float64 of the stored float32 values) is scaled to
-    a Q5.26 real multiplier, capped at ``2**31 - 1``; ``diff_min`` is the most
-    negative input difference whose rescaled value still fits Q5.26.
-    """
-    bits = SOFTMAX_DIFF_INTEGER_BITS
-    real = float(np.float32(beta)) * float(np.float32(input_scale)) * (1 << (31 - bits))
-    real = min(real, float((1 << 31) - 1))
-    if real <= 1.0:
-        raise ValueError(f"softmax beta*scale too small: {beta}*{input_scale}")
-    mult, shift = quantize_multiplier(real)
-    if shift < 0:
-        raise ValueError("softmax multiplier has a negative shift")
-    radius = ((1 << bits) - 1) * (1 << (31 - bits)) / (1 << shift)
-    return mult, shift, -math.floor(radius)

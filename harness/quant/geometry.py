@@ -1,5 +1,8 @@
-"""Where the filter windows of a conv or pool fall: output size, padding, and the
-patches of an NHWC input as a strided view (numpy-int8's window geometry)."""
+"""Where the windows of a convolution or pooling fall: output sizes, padding, patches.
+
+SAME (0) and VALID (1) are the schema's Padding codes. SAME pads half the total
+before (rounded down), the odd extra row or column after, as TFLite does.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness import quant
-from harness.model import Op
+# Schema Padding codes.
+PADDING_SAME = 0
+PADDING_VALID = 1
+
+
+def conv_output_size(
+    in_size: int, filter_size: int, stride: int, dilation: int, padding: int
+) -> int:
+    """Output length along one spatial axis for SAME (0) or VALID (1) padding."""
+    if stride <= 0 or dilation <= 0 or filter_size <= 0:
+        raise ValueError("stride, dilation and filter size must be positive")
+    effective = (filter_size - 1) * dilation + 1
+    if padding == PADDING_SAME:
+        return (in_size + stride - 1) // stride
+    if padding == PADDING_VALID:
+        return max(0, (in_size + stride - effective) // stride)
+    raise ValueError(f"unsupported padding code {padding}")
+
+
+def conv_output_and_padding(
+    in_size: int, filter_size: int, stride: int, dilation: int, padding: int
+) -> tuple[int, int]:
+    """``(out_size, pad_before)`` along one spatial axis.
+
+    ``pad_before`` is half the total padding, rounded down (any odd extra row
+    or column goes after), and 0 for VALID.
+    """
+    out = conv_output_size(in_size, filter_size, stride, dilation, padding)
+    if padding == PADDING_VALID or out == 0:
+        return out, 0
+    effective = (filter_size - 1) * dilation + 1
+    total = (out - 1) * stride + effective - in_size
+    return out, max(0, total // 2)
 
 
 @dataclass
@@ -26,7 +60,7 @@ class Windows:
            dilation: tuple[int, int], padding: int) -> Windows:
         out, pad, ok = [], [], []
         for n, k, s, d in zip(in_hw, k_hw, stride, dilation, strict=True):
-            size, before = quant.conv_output_and_padding(n, k, s, d, padding)
+            size, before = conv_output_and_padding(n, k, s, d, padding)
             idx = (np.arange(size) * s - before)[:, None] + np.arange(k) * d  # [O, K]
             out.append(size)
             pad += [before, max(0, int(idx.max()) - (n - 1))]
@@ -48,11 +82,3 @@ class Windows:
         view = np.lib.stride_tricks.sliding_window_view(
             x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(1, 2))
         return view[:, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, :, ::dh, ::dw]
-
-
-def window_options(op: Op) -> tuple[tuple[int, int], tuple[int, int], int]:
-    """Stride, dilation and padding code of a conv or pool op."""
-    o = op.options
-    stride = (int(o.get("strideH", 1)), int(o.get("strideW", 1)))
-    dilation = (int(o.get("dilationHFactor", 1) or 1), int(o.get("dilationWFactor", 1) or 1))
-    return stride, dilation, int(o.get("padding", quant.PADDING_SAME))

@@ -1,4 +1,4 @@
-"""Vectorised int32 fixed-point arithmetic for the NumPy int8 reference.
+"""Vectorised fixed-point arithmetic of the integer kernels (int8 and 16x8).
 
 Every function takes and returns ``int64`` arrays that hold int32 values
 (int64 leaves room for exact 32x32-bit products); results are wrapped or
@@ -16,6 +16,12 @@ Requantization of an accumulator ``acc`` by ``scale ~= multiplier * 2**(shift - 
   ties away from zero.
 * :func:`requant_float` - XNNPACK-style fp32: ``float32(acc) * float32 scale``,
   rounded half to even (``lrintf``).
+
+The 16x8 kernels requantize 64-bit accumulators: :func:`requant_int64` (CONV_2D,
+DEPTHWISE_CONV_2D: the Q0.31 multiplier first rounded to 16 bits, then
+``(acc * m16 + 2**(t - 1)) >> t`` with ``t = 15 - shift``, ties toward +inf) and
+:func:`requant_single_wide` (FULLY_CONNECTED: one rounding of the exact product,
+ties away from zero).
 """
 
 from __future__ import annotations
@@ -129,3 +135,26 @@ def requant_float(acc: IntArray, scale: np.ndarray) -> IntArray:
     """
     prod = np.asarray(acc).astype(np.float32) * np.asarray(scale, np.float32)
     return np.rint(np.clip(prod, -2.0**31, 2.0**31 - 128)).astype(np.int64)
+
+
+def requant_int64(acc: np.ndarray, multiplier: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``acc * multiplier * 2**(shift - 31)`` with a 16-bit multiplier, as int64."""
+    acc = np.asarray(acc, np.int64)
+    m = np.asarray(multiplier, np.int64)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total = 15 - np.asarray(shift, np.int64)
+    return (acc * reduced + (np.int64(1) << (total - 1))) >> total
+
+
+def requant_single_wide(acc: np.ndarray, multiplier: np.ndarray,
+                        shift: np.ndarray) -> np.ndarray:
+    """``acc * multiplier * 2**(shift - 31)`` rounded once, ties away from zero, exact
+    for any int64 ``acc`` (Python integers where the product would overflow int64)."""
+    acc = np.asarray(acc, np.int64)
+    m = np.broadcast_to(np.asarray(multiplier, np.int64), acc.shape)
+    total = np.maximum(31 - np.broadcast_to(np.asarray(shift, np.int64), acc.shape), 1)
+    mag = np.abs(acc)
+    if acc.size and int(mag.max()) * int(m.max(initial=0)) >= 1 << 62:
+        mag, m, total = mag.astype(object), m.astype(object), total.astype(object)
+    q = (mag * m + (1 << (total - 1))) >> total
+    return np.where(acc < 0, -q, q).astype(np.int64)

@@ -1,0 +1,1 @@
+"""Model stage: the graph (tensors, ops, options) and the .tflite reader."""

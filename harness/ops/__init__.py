@@ -1,0 +1,1 @@
+"""One folder per op family: its checks, parameters, C emitter and NumPy kernels."""

@@ -1,0 +1,1 @@
+"""Quantization maths, free of any graph: multipliers, ranges, fixed point, windows, tables."""
