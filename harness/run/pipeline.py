@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import __version__
+from harness import __version__, resources
 from harness.analysis.analyse import analyse
 from harness.analysis.profile import profile_section, tflm_op_counts
 from harness.device.backends import Backend, BoardBackend, QemuBackend, RenodeBackend
@@ -35,7 +35,7 @@ from harness.run.resume import load_run
 from harness.run.vectors import load_vectors, random_vectors
 from harness.runtimes.build import build, require_tool
 from harness.runtimes.builtin.arena import plan_arena
-from harness.runtimes.firmware import ROOT, SEMIHOST_FILE, FirmwareProject, generate_builtin
+from harness.runtimes.firmware import SEMIHOST_FILE, FirmwareProject, generate_builtin
 from harness.runtimes.tflm.firmware import (
     check_tflm_ops,
     compare_arena,
@@ -44,9 +44,10 @@ from harness.runtimes.tflm.firmware import (
 )
 from harness.runtimes.tflm.library import build_library
 from harness.runtimes.tflm.tree import TflmTree, configured_dir, find_tree
-from harness.targets.table import check_fits, estimate_footprint, get_target
+from harness.targets.fit import check_fits, estimate_footprint
+from harness.targets.table import get_target
 
-EXAMPLE_MODEL = ROOT / "examples" / "example_cnn_int8.tflite"
+EXAMPLE_MODEL = resources.EXAMPLE_MODEL
 RUNTIMES = ("auto", "builtin", "tflm")
 DEFAULT_REFERENCES = ("litert-ref", "litert", "tflm-host", "numpy-int8", "numpy-float")
 
