@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from invoke import Collection, Context, Exit, task
 
 from harness.cli import RUN_OPTIONS
+
+# The checkout. invoke finds this file from any folder inside it but runs tasks in the
+# current folder, so defaults that name places in the checkout are made absolute here.
+HERE = Path(__file__).resolve().parent
+
+
+def _in_checkout(path: str, default: str) -> str:
+    """`path` as given (relative to the current folder), or `default` inside the checkout."""
+    return str(HERE / default) if path == default else path
 
 RUN_HELP = {dest: text for _flag, dest, _type, _default, text in RUN_OPTIONS}
 RUN_HELP["quiet"] = "print errors only"
@@ -18,7 +28,7 @@ RUN_HELP["resume"] = "finish a run folder that died, keeping the vectors it meas
 @task(help={})
 def setup(c: Context) -> None:
     """Install apt packages (cross-compiler, QEMU) and the Python packages into .venv."""
-    c.run("bash scripts/bootstrap.sh", pty=False)
+    c.run(f"bash {HERE / 'scripts' / 'bootstrap.sh'}", pty=False)
 
 
 def _yaml_tolerances(c: Context) -> str:
@@ -82,7 +92,7 @@ def run(
             resume=resume or None,
             emulator=emulator,
             baud=baud,
-            runs_dir=runs_dir,
+            runs_dir=_in_checkout(runs_dir, "runs"),
             timeout=timeout,
             rounding=rounding,
             quiet=quiet,
@@ -107,7 +117,8 @@ def test(c: Context, k: str = "", full: bool = False, x: bool = False) -> None:
     if x:
         args.append("-x")
     env = {"HARNESS_FULL_TESTS": "1"} if full else {}
-    result = c.run(" ".join(args), env=env, warn=True, pty=False)
+    with c.cd(str(HERE)):  # pytest collects tests/ only when run from the checkout's top
+        result = c.run(" ".join(args), env=env, warn=True, pty=False)
     if result.exited == 5:
         raise Exit("no test ran", code=5)
     if result.exited:
@@ -167,13 +178,13 @@ def bench(c: Context, out: str = "BENCHMARKS.md", quick: bool = False, tflm_dir:
           tflm_cold: bool = False) -> None:
     """Measure the speed goals (emulated throughput, link, builds, references, runtimes)."""
     import os
-    from pathlib import Path
 
     from harness.bench.run import run_bench
     from harness.errors import HarnessError
 
     tree = tflm_dir or os.environ.get("TFLM_DIR") or (c.config.get("harness") or {}).get(
         "tflm_dir")
+    out = _in_checkout(out, "BENCHMARKS.md")
     try:
         run_bench(Path(out), tflm_dir=Path(tree) if tree else None, tflm_cold=tflm_cold,
                   quick=quick)
