@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import inspect
 import sys
+from pathlib import Path
 from typing import Any
 
 from invoke import Collection, Context, Exit, task
 
 from harness.config import COMMAND_LINE, OPTIONS
 
+# The checkout. invoke finds this file from any folder inside it but runs tasks in the
+# current folder, so defaults that name places in the checkout are made absolute here.
+HERE = Path(__file__).resolve().parent
+
+
+def _in_checkout(path: str, default: str) -> str:
+    """`path` as given (relative to the current folder), or `default` inside the checkout."""
+    return str(HERE / default) if path == default else path
+
 
 @task(help={})
 def setup(c: Context) -> None:
     """Install apt packages (cross-compiler, QEMU) and the Python packages into .venv."""
-    c.run("bash scripts/bootstrap.sh", pty=False)
+    c.run(f"bash {HERE / 'scripts' / 'bootstrap.sh'}", pty=False)
 
 
 def run(c: Context, **given: Any) -> None:
@@ -27,8 +37,10 @@ def run(c: Context, **given: Any) -> None:
     from harness.cli import run_with_exit_code
 
     by_param = {opt.param: opt.name for opt in COMMAND_LINE}
-    code = run_with_exit_code({by_param[p]: v for p, v in given.items()},
-                              project=c.config.get("harness"))
+    options = {by_param[p]: v for p, v in given.items()}
+    if options.get("runs_dir") in (None, ""):  # runs/ of the checkout, from any folder in it
+        options["runs_dir"] = str(HERE / "runs")
+    code = run_with_exit_code(options, project=c.config.get("harness"))
     if code:
         raise Exit(code=code)
 
@@ -59,7 +71,8 @@ def test(c: Context, k: str = "", full: bool = False, x: bool = False) -> None:
     if x:
         args.append("-x")
     env = {"HARNESS_FULL_TESTS": "1"} if full else {}
-    result = c.run(" ".join(args), env=env, warn=True, pty=False)
+    with c.cd(str(HERE)):  # pytest collects tests/ only when run from the checkout's top
+        result = c.run(" ".join(args), env=env, warn=True, pty=False)
     if result.exited == 5:
         raise Exit("no test ran", code=5)
     if result.exited:
@@ -119,13 +132,13 @@ def bench(c: Context, out: str = "BENCHMARKS.md", quick: bool = False, tflm_dir:
           tflm_cold: bool = False) -> None:
     """Measure the speed goals (emulated throughput, link, builds, references, runtimes)."""
     import os
-    from pathlib import Path
 
     from harness.bench.run import run_bench
     from harness.errors import HarnessError
 
     tree = tflm_dir or os.environ.get("TFLM_DIR") or (c.config.get("harness") or {}).get(
         "tflm_dir")
+    out = _in_checkout(out, "BENCHMARKS.md")
     try:
         run_bench(Path(out), tflm_dir=Path(tree) if tree else None, tflm_cold=tflm_cold,
                   quick=quick)

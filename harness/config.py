@@ -34,9 +34,9 @@ Check = Callable[[Any, str], None]  # (parsed value, its flag) -> None; BadInput
 
 def example_model() -> Path:
     """The bundled example CNN: the model when none is given."""
-    from harness.runtimes.firmware import ROOT  # pulls jinja2 and numpy: only when needed
+    from harness.resources import EXAMPLE_MODEL
 
-    return ROOT / "examples" / "example_cnn_int8.tflite"
+    return EXAMPLE_MODEL
 
 
 # ---- parsers: text (command line), YAML or Python values -> the field's type -----------

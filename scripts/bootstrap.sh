@@ -30,6 +30,10 @@ if ! .venv/bin/python -c "import harness, ai_edge_litert, tflite_micro, pytest" 
    || [ pyproject.toml -nt .venv/.installed ]; then
   echo "bootstrap: installing Python packages into .venv"
   .venv/bin/pip install -q --upgrade pip
+  # The distribution was called `harness` before it became tflite-mcu-crosscheck: drop the
+  # old editable install so one distribution owns the `harness` package and command.
+  .venv/bin/pip uninstall -q -y harness 2>/dev/null || true
+  # Editable (hatchling): harness/ and firmware/, templates/, ... are read from this checkout.
   .venv/bin/pip install -q -e '.[dev]'
   touch .venv/.installed
 fi

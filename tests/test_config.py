@@ -188,8 +188,10 @@ def test_no_options_give_the_declared_defaults(monkeypatch: pytest.MonkeyPatch,
     assert cli.main(["run"]) == 0
     _tasks()["run"].body(Context(Config(lazy=True)), **{o.param: o.unset for o in COMMAND_LINE})
     HarnessLibrary(runs_dir=str(tmp_path)).cross_check_model()
-    assert seen == [RunConfig(), RunConfig(),
-                    RunConfig(runs_dir=tmp_path, quiet=True)]  # Robot: runs_dir, quiet
+    # invoke: runs/ of the checkout (tasks.py works from any folder inside it);
+    # Robot: the output dir's runs/, quiet.
+    assert seen == [RunConfig(), RunConfig(runs_dir=ROOT / "runs"),
+                    RunConfig(runs_dir=tmp_path, quiet=True)]
 
 
 def test_each_front_end_passes_every_option(monkeypatch: pytest.MonkeyPatch,

@@ -35,7 +35,8 @@ from harness.run.vectors import random_vectors
 from harness.runtimes.builtin.arena import plan_arena
 from harness.runtimes.builtin.lower import check_supported
 from harness.runtimes.firmware import generate_builtin
-from harness.targets.table import check_fits, estimate_footprint, get_target
+from harness.targets.fit import check_fits, estimate_footprint
+from harness.targets.table import get_target
 from support import synth
 
 ROOT = Path(__file__).resolve().parent.parent

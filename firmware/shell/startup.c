@@ -27,17 +27,11 @@ void hx_uart_irq_handler(void) __attribute__((weak, alias("Default_Handler")));
 #define SCB_BFAR (*(volatile uint32_t *)0xE000ED38u)
 #define SCB_SHCSR (*(volatile uint32_t *)0xE000ED24u)
 
-/* External interrupts in the table: enough for every UART line the drivers use
- * (highest: 37, the STM32F4's USART1). */
-#define HX_NUM_IRQS 48
-#define UART8 hx_uart_irq_handler, hx_uart_irq_handler, hx_uart_irq_handler, \
-    hx_uart_irq_handler, hx_uart_irq_handler, hx_uart_irq_handler, hx_uart_irq_handler, \
-    hx_uart_irq_handler
-
-/* Core exceptions, then the external interrupts. The only interrupt source the
- * firmware enables is its UART (each driver sets its own NVIC lines), so every
- * external vector points at the UART driver's handler: which line a board or
- * QEMU version wires the UART receive interrupt to then never matters here. */
+/* Core exceptions, then the HX_NUM_IRQS external interrupts of the target
+ * (hx_config.h, from the target data). The only interrupt source the firmware
+ * enables is its UART (the driver sets its own NVIC lines), so every external
+ * vector points at the UART driver's handler: which line a board or QEMU
+ * version wires the UART receive interrupt to then never matters here. */
 __attribute__((section(".isr_vector"), used))
 void (*const hx_vectors[16 + HX_NUM_IRQS])(void) = {
     (void (*)(void))(&_estack),
@@ -53,7 +47,7 @@ void (*const hx_vectors[16 + HX_NUM_IRQS])(void) = {
     0,
     Default_Handler,   /* PendSV */
     SysTick_Handler,
-    UART8, UART8, UART8, UART8, UART8, UART8, /* IRQ 0..47 */
+    [16 ... 16 + HX_NUM_IRQS - 1] = hx_uart_irq_handler, /* IRQ 0 .. HX_NUM_IRQS-1 */
 };
 
 void Reset_Handler(void) {

@@ -16,20 +16,22 @@
  * hx_port_getc() (there too) only reads the ring.
  * Transmit stays polled: it must work with interrupts disabled (fault reports).
  *
- * HX_UART_BASE, HX_UART_CLOCK_HZ and HX_BAUD come from the target table via
- * hx_config.h. On TrustZone parts the table gives the Secure alias of the
- * UART, because the firmware runs in Secure state (interrupts target Secure
- * state after reset, NVIC_ITNS = 0).
+ * HX_UART_BASE, HX_UART_CLOCK_HZ, HX_UART_IRQS and HX_BAUD come from the
+ * target data via hx_config.h. On TrustZone parts the data gives the Secure
+ * alias of the UART, because the firmware runs in Secure state (interrupts
+ * target Secure state after reset, NVIC_ITNS = 0).
+ *
+ * Interrupts: the target data lists UART0's transmit and receive lines (their
+ * numbers differ per FPGA image, and which of the pair is RX differs between
+ * the application notes and QEMU versions). All are enabled in the NVIC and
+ * every vector reaches hx_uart_irq_handler (startup.c); only the RX interrupt
+ * is enabled in the UART itself.
  */
 #include <stdint.h>
 
 #include "hx_config.h"
 #include "hx_proto.h"
 #include "hx_uart_ring.h"
-
-#ifndef HX_UART_CLOCK_HZ
-#define HX_UART_CLOCK_HZ HX_CLOCK_HZ
-#endif
 
 #define UART_DATA (*(volatile uint32_t *)(HX_UART_BASE + 0x00u))
 #define UART_STATE (*(volatile uint32_t *)(HX_UART_BASE + 0x04u))
@@ -45,24 +47,6 @@
 #define CTRL_RX_INT_EN (1u << 3)
 #define INT_RX (1u << 1)
 
-/* UART0's transmit and receive interrupt lines (IRQ numbers) per FPGA image.
- * Both are enabled in the NVIC and both vectors reach hx_uart_irq_handler
- * (startup.c): only the RX interrupt is enabled in the UART, and which of the
- * pair is RX differs between the application notes and QEMU versions.
- *   AN385/AN386/AN500 UART0 0x40004000: RX 0, TX 1 (QEMU hw/arm/mps2.c)
- *   AN505 UART0 0x40200000 / Secure 0x50200000: 32, 33 (hw/arm/mps2-tz.c)
- *   AN547 UART0 0x49303000 / Secure 0x59303000: 33, 34 (hw/arm/mps2-tz.c) */
-#if HX_UART_BASE == 0x40004000u
-#define UART_IRQ_A 0u
-#elif HX_UART_BASE == 0x40200000u || HX_UART_BASE == 0x50200000u
-#define UART_IRQ_A 32u
-#elif HX_UART_BASE == 0x49303000u || HX_UART_BASE == 0x59303000u
-#define UART_IRQ_A 33u
-#else
-#error "cmsdk_uart.c: add this UART's interrupt lines (see the FPGA image's application note)"
-#endif
-#define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * (n)))
-
 void hx_uart_irq_handler(void) {
   /* Clear first, then drain: a byte that lands after the drain raises it again. */
   UART_INTSTATUS = INT_RX;
@@ -77,10 +61,6 @@ void hx_uart_irq_handler(void) {
   }
 }
 
-static void nvic_enable(uint32_t irq) {
-  NVIC_ISER(irq / 32u) = 1u << (irq % 32u);
-}
-
 void hx_uart_init(void) {
   uint32_t div = (HX_UART_CLOCK_HZ + HX_BAUD / 2u) / HX_BAUD;
   UART_CTRL = 0;
@@ -89,8 +69,7 @@ void hx_uart_init(void) {
   UART_INTSTATUS = 0xFu;
   hx_uart_ring_reset();
   UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
-  nvic_enable(UART_IRQ_A);
-  nvic_enable(UART_IRQ_A + 1u);
+  hx_uart_enable_irqs();
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {

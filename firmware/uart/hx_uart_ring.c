@@ -4,8 +4,8 @@
  * that arrive while the firmware is busy (sending an answer, running an op)
  * are kept instead of overrunning the UART's own small receive buffer.
  *
- * HX_UART_RING_SIZE comes from the target table via hx_config.h (less on
- * RAM-poor targets).
+ * HX_UART_RING_SIZE and HX_UART_IRQS come from the target data via
+ * hx_config.h (a smaller ring on RAM-poor targets).
  */
 #include <stdint.h>
 
@@ -46,6 +46,15 @@ int hx_port_getc(void) {
   int b = ring[t];
   ring_tail = (uint8_t)((t + 1u) & RING_MASK);
   return b;
+}
+
+#define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * (n)))
+
+void hx_uart_enable_irqs(void) {
+  static const uint16_t irqs[HX_UART_NUM_IRQS] = HX_UART_IRQS;
+  for (uint32_t i = 0; i < HX_UART_NUM_IRQS; i++) {
+    NVIC_ISER(irqs[i] / 32u) = 1u << (irqs[i] % 32u);
+  }
 }
 
 /* For the app's main loop, when it has nothing else to do: sleep until the next

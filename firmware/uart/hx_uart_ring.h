@@ -1,5 +1,6 @@
 /*
- * hx_uart_ring.h - the receive ring every UART driver in firmware/uart/ shares.
+ * hx_uart_ring.h - the receive ring every UART driver in firmware/uart/ shares,
+ * and the NVIC set-up of the UART's interrupt lines.
  *
  * The driver's RX interrupt hands each received byte to hx_uart_ring_put();
  * hx_port_getc() and hx_port_idle() (hx_proto.h) read the ring, in
@@ -18,5 +19,9 @@ void hx_uart_ring_reset(void);
 /* Queue one received byte. Call from the RX interrupt only. A full ring drops
  * the byte; the protocol's CRC catches the loss. */
 void hx_uart_ring_put(uint8_t b);
+
+/* Enable the UART's interrupt lines (HX_UART_IRQS, from the target data) in
+ * the NVIC. Call last in the driver's init. */
+void hx_uart_enable_irqs(void);
 
 #endif /* HX_UART_RING_H */

@@ -18,12 +18,11 @@
  * (sending an answer) are kept instead of overrunning the 6-byte FIFO.
  * hx_port_getc() (there too) only reads the ring. Transmit stays polled: it
  * must work with interrupts disabled.
- * The UART is peripheral ID 2, so its interrupt is IRQ 2 (nRF51 Series
- * Reference Manual, "Peripheral interface": IRQ number = ID; QEMU's nrf51 SoC
- * wires it the same way). Every external vector reaches hx_uart_irq_handler
- * (startup.c); only this line is enabled in the NVIC.
+ * Every external vector reaches hx_uart_irq_handler (startup.c); only the
+ * UART's own line is enabled in the NVIC.
  *
- * HX_UART_BASE and HX_BAUD come from the target table via hx_config.h.
+ * HX_UART_BASE, HX_UART_IRQS (IRQ number = peripheral ID), the pins
+ * HX_UART_PIN_TX/RX and HX_BAUD come from the target data via hx_config.h.
  */
 #include <stdint.h>
 
@@ -52,14 +51,9 @@
 
 #define INT_RXDRDY (1u << 2)
 #define INT_ERROR (1u << 9)
-#define UART_IRQN 2u
-#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
 
 #define ENABLE_UART 4u
 #define PSEL_DISCONNECTED 0xFFFFFFFFu
-/* micro:bit v1 edge connector / interface chip pins for the UART. */
-#define MICROBIT_PIN_TX 24u
-#define MICROBIT_PIN_RX 25u
 
 /* BAUDRATE register values from the reference manual (not a linear formula). */
 static uint32_t baud_register(uint32_t baud) {
@@ -91,8 +85,8 @@ void hx_uart_irq_handler(void) {
 void hx_uart_init(void) {
   UART_ENABLE = 0;
   UART_INTENCLR = 0xFFFFFFFFu;
-  UART_PSELTXD = MICROBIT_PIN_TX;
-  UART_PSELRXD = MICROBIT_PIN_RX;
+  UART_PSELTXD = HX_UART_PIN_TX;
+  UART_PSELRXD = HX_UART_PIN_RX;
   UART_PSELRTS = PSEL_DISCONNECTED;
   UART_PSELCTS = PSEL_DISCONNECTED;
   UART_CONFIG = 0; /* no flow control, no parity */
@@ -103,7 +97,7 @@ void hx_uart_init(void) {
   UART_EV_ERROR = 0;
   hx_uart_ring_reset();
   UART_INTENSET = INT_RXDRDY | INT_ERROR;
-  NVIC_ISER0 = 1u << UART_IRQN;
+  hx_uart_enable_irqs();
   UART_STARTRX = 1;
   UART_STARTTX = 1;
 }

@@ -2,16 +2,18 @@
  * stm32_usart.c - interrupt-driven receive, polled transmit, for the STM32F1/F2/F4
  * USART register layout (RM0090 "USART registers"; QEMU's hw/char/stm32f2xx_usart.c).
  *
- * Receive: the USART1 interrupt (RXNE, which also covers overrun) moves each byte
+ * Receive: the USART interrupt (RXNE, which also covers overrun) moves each byte
  * into the ring buffer of hx_uart_ring.c, so bytes that arrive while the firmware
  * is busy - sending an answer, running an op - are kept instead of overrunning
  * the one-byte data register. hx_port_getc() (there too) only reads the ring:
  * non-blocking, as hx_proto.h asks.
  * Transmit stays polled: it must work with interrupts disabled (fault reports).
  *
- * HX_UART_BASE and HX_CLOCK_HZ come from the target table via hx_config.h.
- * Every external interrupt vector points at hx_uart_irq_handler (startup.c);
- * this driver enables only its own line in the NVIC.
+ * HX_UART_BASE, HX_UART_CLOCK_HZ (the APB clock the baud rate divides),
+ * HX_UART_IRQS and the clock gate HX_UART_CLOCK_ENABLE_REG/_MASK come from the
+ * target data via hx_config.h. Every external interrupt vector points at
+ * hx_uart_irq_handler (startup.c); this driver enables only its own lines in
+ * the NVIC.
  */
 #include <stdint.h>
 
@@ -32,13 +34,7 @@
 #define CR1_RXNEIE (1u << 5)
 #define CR1_UE (1u << 13)
 
-#define RCC_APB2ENR (*(volatile uint32_t *)0x40023844u)
-#define RCC_APB2ENR_USART1EN (1u << 4)
-
-/* USART1 global interrupt: position 37 of the STM32F405/407 vector table (RM0090
- * table 61), as QEMU's stm32f405 SoC wires it. */
-#define USART1_IRQN 37u
-#define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * (n)))
+#define CLOCK_ENABLE (*(volatile uint32_t *)HX_UART_CLOCK_ENABLE_REG)
 
 void hx_uart_irq_handler(void) {
   /* One byte at most is waiting (the data register); SR then DR clears RXNE and
@@ -55,12 +51,11 @@ void hx_uart_irq_handler(void) {
 }
 
 void hx_uart_init(void) {
-  RCC_APB2ENR |= RCC_APB2ENR_USART1EN;
-  /* APB2 runs at half the core clock on the STM32F4 at full speed. */
-  USART_BRR = (HX_CLOCK_HZ / 2u + HX_BAUD / 2u) / HX_BAUD;
+  CLOCK_ENABLE |= HX_UART_CLOCK_ENABLE_MASK;
+  USART_BRR = (HX_UART_CLOCK_HZ + HX_BAUD / 2u) / HX_BAUD;
   hx_uart_ring_reset();
   USART_CR1 = CR1_UE | CR1_TE | CR1_RE | CR1_RXNEIE;
-  NVIC_ISER(USART1_IRQN / 32u) = 1u << (USART1_IRQN % 32u);
+  hx_uart_enable_irqs();
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {

@@ -27,17 +27,20 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import resources
 from harness.bench.stats import Figure
 from harness.device.backends import QemuBackend
 from harness.device.client import WINDOW, DeviceClient
 from harness.device.link import Link
 from harness.ops.validate import load_model
 from harness.runtimes.build import build
-from harness.runtimes.firmware import ROOT, generate_builtin
+from harness.runtimes.firmware import generate_builtin
 from harness.targets.table import get_target
 
 CHUNK = 64  # bytes per paced write: USB CDC (e.g. an ST-LINK VCP) moves 64-byte packets
-EXAMPLE = ROOT / "examples" / "example_cnn_int8.tflite"
+EXAMPLE = resources.EXAMPLE_MODEL
+# The host build of the device's protocol code: only in a checkout (tests/support).
+TESTDEV = (resources.CHECKOUT or resources.DATA_DIR) / "tests" / "support" / "hx_testdev.c"
 
 
 def _pace(src: int, dst: int, rate: float, stop: threading.Event) -> None:
@@ -133,9 +136,9 @@ def protocol_rates(baud: int, repeats: int, window: int = WINDOW) -> list[float]
     stop = threading.Event()
     with tempfile.TemporaryDirectory() as tmp:
         exe = Path(tmp) / "hx_testdev"
-        subprocess.run([shutil.which("gcc") or "gcc", "-O2", f"-I{ROOT / 'firmware/proto'}",
-                        str(ROOT / "tests/support/hx_testdev.c"),
-                        str(ROOT / "firmware/proto/hx_proto.c"),
+        proto = resources.FIRMWARE_DIR / "proto"
+        subprocess.run([shutil.which("gcc") or "gcc", "-O2", f"-I{proto}", str(TESTDEV),
+                        str(proto / "hx_proto.c"),
                         "-o", str(exe)], check=True)
         dev = subprocess.Popen([str(exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert dev.stdin is not None and dev.stdout is not None
@@ -252,7 +255,7 @@ def link_efficiency_isolated(baud: int, repeats: int = 3) -> list[Figure]:
             "from harness.bench.link import link_efficiency; "
             f"print(json.dumps([asdict(f) for f in link_efficiency({baud}, {repeats})]))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False, cwd=ROOT)
+                         check=False, cwd=resources.CHECKOUT)
     try:
         return [Figure(**d) for d in json.loads(res.stdout.strip().splitlines()[-1])]
     except (ValueError, IndexError):

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from harness import resources
 from harness.bench.stats import Figure, table
-from harness.runtimes.firmware import ROOT
 
 LINK_NOTE = (
     'QEMU behind the link: the device is the board firmware (inputs over the link, '
@@ -21,8 +21,8 @@ LINK_NOTE = (
     'for QEMU, it does not lose frames). At 921600 baud QEMU takes in only ~5-9 KB/s. The '
     "protocol-only rows (the device's protocol C code compiled for the host, behind the "
     'same paced link) are the steady figure of the protocol itself.')
-SHARED = ROOT.parent / "shared" / "models"
-EXAMPLE = ROOT / "examples" / "example_cnn_int8.tflite"
+SHARED = (resources.CHECKOUT or resources.DATA_DIR).parent / "shared" / "models"
+EXAMPLE = resources.EXAMPLE_MODEL
 
 
 def _tool_version(cmd: list[str]) -> str:

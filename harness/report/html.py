@@ -16,8 +16,8 @@ from typing import Any
 import jinja2
 
 from harness.report.svg import Svg, attribution_svg, histogram_svg, layers_svg, scatter_svg
+from harness.resources import TEMPLATES_DIR
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "report/report.html.j2"
 VERDICT_COLOURS = {"PASS": "#1a7f37", "DRIFT": "#cf222e", "ERROR": "#cf222e",
                    "UNCHECKED": "#9a6700", "INTERRUPTED": "#6e7781", "INCOMPLETE": "#6e7781"}

@@ -43,7 +43,8 @@ from harness.runtimes.tflm.firmware import (
 )
 from harness.runtimes.tflm.library import build_library
 from harness.runtimes.tflm.tree import TflmTree, find_tree
-from harness.targets.table import check_fits, estimate_footprint, get_target
+from harness.targets.fit import check_fits, estimate_footprint
+from harness.targets.table import get_target
 
 EXAMPLE_MODEL = example_model()
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import BuildFailed, MissingTool
-from harness.runtimes.firmware import ROOT, FirmwareProject
+from harness.resources import build_dir
+from harness.runtimes.firmware import FirmwareProject
 
-CACHE_DIR = Path(os.environ.get("HARNESS_BUILD_DIR", ROOT / "build"))
+CACHE_DIR = build_dir()
 APT_HINT = "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi make"
 
 

@@ -15,14 +15,13 @@ import jinja2
 import numpy as np
 
 from harness.model.graph import Graph
+from harness.resources import FIRMWARE_DIR, TEMPLATES_DIR
 from harness.runtimes.builtin.arena import plan_arena
 from harness.runtimes.builtin.lower import lower_graph
-from harness.targets.table import Target
+from harness.targets.target import Target
 
-ROOT = Path(__file__).resolve().parents[2]
-FIRMWARE_DIR = ROOT / "firmware"
-TEMPLATES_DIR = ROOT / "templates"
-STACK_BYTES = 8 * 1024
+__all__ = ["FIRMWARE_DIR", "FirmwareProject", "finish_project", "generate_builtin", "render",
+           "static_sources"]
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -76,7 +75,7 @@ def static_sources(target: Target, kernels: bool = True) -> dict[str, bytes]:
     """The hand-written firmware files a project copies: the shell, the UART
     driver, the protocol and (for the builtin runtime) the kernels."""
     picks = ["shell/startup.c", "shell/app.c", "shell/hx_model.h", "shell/semihost.c",
-             "shell/counter_systick.c", f"uart/{target.uart}.c",
+             "shell/counter_systick.c", f"uart/{target.uart.driver}.c",
              "uart/hx_uart_ring.c", "uart/hx_uart_ring.h", "proto/hx_proto.c", "proto/hx_proto.h"]
     if kernels:
         picks += [str(p.relative_to(FIRMWARE_DIR))

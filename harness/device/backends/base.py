@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from harness.device.backends.options import BackendOptions
-from harness.targets.table import Target
+from harness.targets.target import Target
 
 _PR_SET_PDEATHSIG = 1
 

@@ -18,7 +18,7 @@ from harness.device.backends.options import BackendOptions
 from harness.device.backends.registry import register
 from harness.errors import BadInput, DeviceError, PortUnavailable
 from harness.runtimes.build import require_tool
-from harness.targets.table import Target
+from harness.targets.target import Target
 
 # tool -> (command template, install hint)
 FLASH_TOOLS = {

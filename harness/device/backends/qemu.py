@@ -12,7 +12,7 @@ from harness.device.backends.registry import register
 from harness.device.deadline import Deadline
 from harness.errors import BadInput, DeviceError
 from harness.runtimes.build import require_tool
-from harness.targets.table import Target
+from harness.targets.target import Target
 
 QEMU = "qemu-system-arm"
 QEMU_HINT = "apt-get install qemu-system-arm"

@@ -22,18 +22,16 @@ from harness.device.deadline import Deadline
 from harness.errors import BadInput, DeviceError
 from harness.runtimes.build import require_tool
 from harness.runtimes.firmware import render
-from harness.targets.table import Target
+from harness.targets.table import TARGETS
+from harness.targets.target import Target
 
 RENODE = "renode"
 RENODE_TEST = "renode-test"
 INSTALL_HINT = "install Renode from its release packages, see renode/README.md"
 
-# Renode peripheral that is the target's harness UART, per target name. Only targets
-# with a `renode_platform` need one; the names are the ones in Renode's .repl files
-# (platforms/cpus/stm32f4.repl: `usart1: UART.STM32_UART @ sysbus <0x40011000, +0x100>`).
-RENODE_UART: dict[str, str] = {
-    "stm32f4": "sysbus.usart1",
-}
+# Renode peripheral that is the target's harness UART, per target name: `renode_uart`
+# in harness/targets/targets.toml, for the targets with a `renode_platform`.
+RENODE_UART: dict[str, str] = {t.name: t.renode_uart for t in TARGETS.values() if t.renode_uart}
 
 TERMINAL_NAME = "harness_uart"
 RESC_NAME = "run.resc"
@@ -44,14 +42,10 @@ BOOT_TEXT = "harness firmware up"  # the firmware's first LOG frame (as device.B
 
 def renode_uart(target: Target) -> str:
     """The Renode peripheral path of the target's UART, or BadInput."""
-    if not target.renode_platform:
+    if not target.renode_platform or not target.renode_uart:  # the schema pairs them
         raise BadInput(f"target {target.name} has no Renode platform",
                        hint="use --emulator qemu")
-    try:
-        return RENODE_UART[target.name]
-    except KeyError:
-        raise BadInput(f"no Renode UART known for target {target.name}",
-                       hint="add it to RENODE_UART in harness/device/backends/renode.py") from None
+    return target.renode_uart
 
 
 def _context(target: Target, elf: Path, port: int) -> dict:
@@ -60,7 +54,7 @@ def _context(target: Target, elf: Path, port: int) -> dict:
         "platform": target.renode_platform,
         "elf": str(Path(elf).resolve()),
         "uart": renode_uart(target),
-        "uart_base": f"0x{target.uart_base:08X}",
+        "uart_base": f"0x{target.uart.base:08X}",
         "terminal": TERMINAL_NAME,
         "port": port,
         "boot_text": f"{BOOT_TEXT}: {target.name}, build ",
@@ -196,6 +190,6 @@ class RenodeBackend(Backend):
 
     def describe(self) -> dict:
         return {"name": self.name, "platform": self.target.renode_platform,
-                "uart": RENODE_UART.get(self.target.name),
+                "uart": self.target.renode_uart,
                 "script": str(self.resc) if self.resc else None,
                 "command": " ".join(self.command()) if self.resc else None}

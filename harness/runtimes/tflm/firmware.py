@@ -21,7 +21,7 @@ from harness.runtimes.firmware import (
 )
 from harness.runtimes.tflm.library import TflmLibrary
 from harness.runtimes.tflm.tree import TflmTree
-from harness.targets.table import Target
+from harness.targets.target import Target
 
 RESOLVER_H = "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 ARENA_MARGIN = 1.25  # over the host's figure, whose structs hold 64-bit pointers
