@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harness.model.graph import Graph, Op
-from harness.quant.fixedpoint import div_pot, i64, requant_double, wrap32
+from harness.quant.fixedpoint import (
+    div_pot,
+    requant_double,
+    sat16,
+    sigmoid16,
+    tanh16,
+    wrap16,
+    wrap32,
+)
 from harness.quant.multiplier import quantize_multiplier
 
 if TYPE_CHECKING:
@@ -36,111 +44,6 @@ W_RECURRENT = {g: 5 + k for k, g in enumerate(GATES)}  # recurrent_to_<gate>_wei
 BIAS = {g: 12 + k for k, g in enumerate(GATES)}
 PEEPHOLE, PROJECTION, LAYER_NORM = (9, 10, 11), (16, 17), (20, 21, 22, 23)
 GATE_FRAC_BITS = 12  # gate pre-activations are Q3.12
-
-
-# ---- gemmlowp's int16 fixed point -------------------------------------------------
-
-
-def wrap16(x: np.ndarray) -> np.ndarray:
-    """Two's-complement wrap into int16."""
-    return ((i64(x) + 32768) & 0xFFFF) - 32768
-
-
-def sat16(x: np.ndarray) -> np.ndarray:
-    return np.clip(i64(x), -32768, 32767)
-
-
-def c16(q31: int) -> int:
-    """An int32 Q0.31-style constant rounded to int16 (gemmlowp's rescaled constant)."""
-    return int(div_pot(np.int64(q31), 16))
-
-
-def mul16(a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
-    """Rounding doubling high multiply of int16 values; -1 * -1 saturates."""
-    a, b = i64(a), i64(b)
-    ab = a * b
-    out = np.where(ab >= 0, ab + (1 << 14), ab + 1 - (1 << 14))
-    out = np.sign(out) * (np.abs(out) >> 15)  # division truncating toward zero
-    return np.where((a == -32768) & (b == -32768), 32767, out)
-
-
-def rdiv16(x: np.ndarray, exponent: int) -> np.ndarray:
-    """Rounding divide by 2**exponent, ties away from zero."""
-    return div_pot(x, exponent)
-
-
-def shl_sat16(x: np.ndarray, exponent: int) -> np.ndarray:
-    """``x * 2**exponent`` saturated to int16 (exponent >= 0)."""
-    if exponent == 0:
-        return i64(x)
-    thr = (1 << (15 - exponent)) - 1
-    return np.where(x > thr, 32767, np.where(x < -thr, -32768, wrap16(i64(x) << exponent)))
-
-
-def _exp_quarter(a: np.ndarray) -> np.ndarray:
-    """exp(a) for a Q0.15 ``a`` in [-1/4, 0): Taylor series around -1/8."""
-    x = wrap16(a + (1 << 12))
-    x2 = mul16(x, x)
-    x3 = mul16(x2, x)
-    x4 = mul16(x2, x2)
-    poly = rdiv16(wrap16(mul16(wrap16(rdiv16(x4, 2) + x3), c16(715827883)) + x2), 1)
-    const = c16(1895147668)
-    return sat16(const + mul16(const, wrap16(x + poly)))
-
-
-_EXP_FACTORS = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
-                (2, 39332535), (3, 720401), (4, 242))
-
-
-def exp_neg16(a: np.ndarray, int_bits: int) -> np.ndarray:
-    """exp(a) for Q(int_bits) int16 ``a`` <= 0, as Q0.15."""
-    frac = 15 - int_bits
-    quarter = 1 << (frac - 2)
-    a = i64(a)
-    amq = wrap16((a & (quarter - 1)) - quarter)
-    result = _exp_quarter(shl_sat16(amq, int_bits))
-    remainder = wrap16(amq - a)
-    for exponent, factor in _EXP_FACTORS:
-        if int_bits > exponent:
-            bit = (remainder >> (frac + exponent)) & 1
-            result = np.where(bit != 0, mul16(result, c16(factor)), result)
-    if int_bits > 5:
-        result = np.where(a < c16(-(1 << (36 - int_bits))), 0, result)
-    return np.where(a == 0, 32767, result)
-
-
-def _newton(half_den: np.ndarray) -> np.ndarray:
-    """Q2.13 estimate of 1 / half_den by three Newton-Raphson steps."""
-    x = wrap16(c16(1515870810) + mul16(half_den, c16(-1010580540)))
-    for _ in range(3):
-        one_minus = wrap16((1 << 13) - mul16(half_den, x))
-        x = wrap16(x + shl_sat16(mul16(x, one_minus), 2))
-    return x
-
-
-def _half_sum_one(a: np.ndarray) -> np.ndarray:
-    s = i64(a) + 32767
-    return np.where(s >= 0, (s + 1) // 2, -((-s + 1) // 2))
-
-
-def sigmoid16(x: np.ndarray, int_bits: int = 3) -> np.ndarray:
-    """gemmlowp logistic: int16 Q(int_bits) in, Q0.15 out."""
-    x = i64(x)
-    pos = x > 0
-    mag = np.where(pos, x, wrap16(-x))
-    rp = shl_sat16(_newton(_half_sum_one(exp_neg16(wrap16(-mag), int_bits))), 1)
-    out = np.where(pos, rp, wrap16(32767 - rp))
-    return np.where(x == 0, 1 << 14, out)
-
-
-def tanh16(x: np.ndarray, int_bits: int) -> np.ndarray:
-    """gemmlowp tanh: int16 Q(int_bits) in, Q0.15 out."""
-    x = i64(x)
-    neg = x < 0
-    n = np.where(neg, x, wrap16(-x))
-    e = exp_neg16(n, int_bits + 1)  # exp(2n): the same raw value, one more integer bit
-    t = shl_sat16(wrap16(_newton(_half_sum_one(e)) - (1 << 13)), 2)
-    return np.where(x == 0, 0, np.where(neg, wrap16(-t), t))
 
 
 # ---- parameters ------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from harness.errors import UnsupportedOp
-from harness.int8ops_lstm import GATES, W_INPUT, W_RECURRENT, lstm_params, sigmoid16, tanh16
+from harness.int8ops_lstm import GATES, W_INPUT, W_RECURRENT, lstm_params
 from harness.int8ops_recurrent import svdf_params
 from harness.lower_recurrent import LOWERINGS
 from harness.model.graph import Graph
@@ -24,6 +24,7 @@ from harness.ops.c_emit import LoweredOp
 from harness.ops.interpreter import run_plan
 from harness.ops.plan import OpPlan
 from harness.ops.validate import load_model, load_model_bytes
+from harness.quant.fixedpoint import sigmoid16, tanh16
 from support.synth_recurrent import LstmCase, SvdfCase, lstm_model, svdf_model
 
 REPO = Path(__file__).resolve().parents[1]
