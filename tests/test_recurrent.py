@@ -16,13 +16,12 @@ import numpy as np
 import pytest
 
 from harness.errors import UnsupportedOp
-from harness.int8ops_lstm import GATES, W_INPUT, W_RECURRENT, lstm_params
-from harness.int8ops_recurrent import svdf_params
-from harness.lower_recurrent import LOWERINGS
 from harness.model.graph import Graph
 from harness.ops.c_emit import LoweredOp
 from harness.ops.interpreter import run_plan
 from harness.ops.plan import OpPlan
+from harness.ops.recurrent.params import GATES, W_INPUT, W_RECURRENT, lstm_params, svdf_params
+from harness.ops.registry import OPS
 from harness.ops.validate import load_model, load_model_bytes
 from harness.quant.fixedpoint import sigmoid16, tanh16
 from support.synth_recurrent import LstmCase, SvdfCase, lstm_model, svdf_model
@@ -301,7 +300,7 @@ def test_keyword_svdf_ops_match_tflm_over_a_sequence(lib: ctypes.CDLL) -> None:
 def _lower(graph: Graph, k: int) -> LoweredOp:
     op = graph.ops[k]
     lo = LoweredOp(op.index, op.name, [])
-    LOWERINGS[op.name](graph, op, lo)
+    OPS[op.name].emit(graph, op, lo)
     return lo
 
 
