@@ -15,15 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.errors import UnsupportedOp
-from harness.int8ops_lstm import GATES, W_INPUT, W_RECURRENT, lstm_params, sigmoid16, tanh16
-from harness.int8ops_recurrent import svdf_params
-from harness.lower_recurrent import LOWERINGS
+from harness.errors import NotAModel, UnsupportedOp
 from harness.model.graph import Graph
+from harness.model.reader import parse_model_bytes
 from harness.ops.c_emit import LoweredOp
 from harness.ops.interpreter import run_plan
 from harness.ops.plan import OpPlan
-from harness.ops.validate import load_model, load_model_bytes
+from harness.ops.recurrent.params import GATES, W_INPUT, W_RECURRENT, lstm_params, svdf_params
+from harness.ops.registry import OPS
+from harness.ops.validate import check_ops, load_model, load_model_bytes
+from harness.quant.fixedpoint import sigmoid16, tanh16
 from support.synth_recurrent import LstmCase, SvdfCase, lstm_model, svdf_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -294,13 +295,41 @@ def test_keyword_svdf_ops_match_tflm_over_a_sequence(lib: ctypes.CDLL) -> None:
             assert np.array_equal(run_plan(plans[k], _inputs_of(graph, k, x)), want), (k, step)
 
 
+# ---- model checks ----------------------------------------------------------------
+
+
+def test_required_operands_are_the_schema_slots() -> None:
+    """SVDF needs all but its bias; the LSTM all but the input gate (CIFG) and the
+    optional peephole, projection and layer-norm operands."""
+    assert OPS["SVDF"].required == (0, 1, 2, 4)
+    assert OPS["UNIDIRECTIONAL_SEQUENCE_LSTM"].required == (0, 2, 3, 4, 6, 7, 8, 13, 14, 15,
+                                                             18, 19)
+
+
+@pytest.mark.parametrize(("model", "slot"), [("svdf", 4), ("lstm", 19), ("lstm", 6)])
+def test_a_missing_required_operand_is_not_a_model(model: str, slot: int) -> None:
+    data = svdf_model(0, SvdfCase()) if model == "svdf" else lstm_model(0, LstmCase())
+    graph = parse_model_bytes(data)
+    graph.ops[0].inputs[slot] = -1
+    with pytest.raises(NotAModel, match=rf"input\(s\) \[{slot}\] are missing"):
+        check_ops(graph)
+
+
+def test_a_cifg_lstm_passes_the_model_checks_and_the_builtin_refuses_it() -> None:
+    graph = parse_model_bytes(lstm_model(0, LstmCase()))
+    graph.ops[0].inputs[1] = -1  # no input gate
+    check_ops(graph)
+    with pytest.raises(UnsupportedOp, match="CIFG"):
+        _lower(graph, 0)
+
+
 # ---- lowering --------------------------------------------------------------------
 
 
 def _lower(graph: Graph, k: int) -> LoweredOp:
     op = graph.ops[k]
     lo = LoweredOp(op.index, op.name, [])
-    LOWERINGS[op.name](graph, op, lo)
+    OPS[op.name].emit(graph, op, lo)
     return lo
 
 

@@ -1,4 +1,4 @@
-"""Transitional: the elementwise, shape and recurrent families still live in the old
+"""Transitional: the elementwise and shape families still live in the old
 parallel modules (int8ops_*, lower_*, model_check_shape); this adapter reads their
 dictionaries into OpSpecs until each family has its own folder."""
 
@@ -8,10 +8,8 @@ import numpy as np
 
 from harness import (
     int8ops_elementwise,
-    int8ops_recurrent,
     int8ops_shape,
     lower_elementwise,
-    lower_recurrent,
     lower_shape,
     model_check_shape,
 )
@@ -58,8 +56,7 @@ CHECKS = {
 REQUIRED = {
     "STRIDED_SLICE": (0, 1, 2, 3), "PAD": (0, 1), "PADV2": (0, 1), "MEAN": (0, 1),
     "TRANSPOSE": (0, 1), "EXPAND_DIMS": (0, 1), "BATCH_MATMUL": (0, 1),
-    "TRANSPOSE_CONV": (0, 1, 2), "SVDF": (0, 1, 2, 4), "PRELU": (0, 1),
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": (0, 2, 3, 4, 6, 7, 8, 13, 14, 15, 18, 19),
+    "TRANSPOSE_CONV": (0, 1, 2), "PRELU": (0, 1),
 }
 CLAMPED = {"ADD", "SUB", "MUL", "TRANSPOSE_CONV"}
 
@@ -68,8 +65,7 @@ def _specs() -> tuple[OpSpec, ...]:
     out = []
     for kernels, lowerings, dtypes in (
             (int8ops_elementwise, lower_elementwise, int8ops_elementwise.DTYPES),
-            (int8ops_shape, lower_shape, int8ops_shape.DTYPES),
-            (int8ops_recurrent, lower_recurrent, int8ops_recurrent.DTYPES)):
+            (int8ops_shape, lower_shape, int8ops_shape.DTYPES)):
         for name, emit in lowerings.LOWERINGS.items():
             out.append(OpSpec(
                 name, required=REQUIRED.get(name, ()), check=CHECKS.get(name),

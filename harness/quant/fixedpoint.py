@@ -22,6 +22,10 @@ DEPTHWISE_CONV_2D: the Q0.31 multiplier first rounded to 16 bits, then
 ``(acc * m16 + 2**(t - 1)) >> t`` with ``t = 15 - shift``, ties toward +inf) and
 :func:`requant_single_wide` (FULLY_CONNECTED: one rounding of the exact product,
 ties away from zero).
+
+The int16 section at the end is gemmlowp's ``FixedPoint<int16_t>``: the same
+wrap, saturate and rounding-multiply primitives on int16 raw values, and the
+exp, logistic (:func:`sigmoid16`) and :func:`tanh16` built from them.
 """
 
 from __future__ import annotations
@@ -158,3 +162,107 @@ def requant_single_wide(acc: np.ndarray, multiplier: np.ndarray,
         mag, m, total = mag.astype(object), m.astype(object), total.astype(object)
     q = (mag * m + (1 << (total - 1))) >> total
     return np.where(acc < 0, -q, q).astype(np.int64)
+
+
+# ---- int16 (gemmlowp's FixedPoint<int16_t>) -----------------------------------
+#
+# The same operations on int16 raw values (held in int64 arrays), and gemmlowp's
+# exp, logistic and tanh built from them: the functions LiteRT's integer LSTM uses
+# for its gates (firmware/kernels/hx_lstm.c has the scalar C, where srdhm16 is
+# mul16 and sat_mul_pot16 is shl_sat16).
+
+
+def wrap16(x: IntArray) -> IntArray:
+    """Two's-complement wrap into int16."""
+    return ((i64(x) + 32768) & 0xFFFF) - 32768
+
+
+def sat16(x: IntArray) -> IntArray:
+    """``x`` saturated to int16."""
+    return np.clip(i64(x), -32768, 32767)
+
+
+def srdhm16(a: IntArray, b: IntArray | int) -> IntArray:
+    """Rounding doubling high multiply of int16 values, ``round(a * b / 2**15)`` with
+    ties away from zero; ``-1 * -1`` saturates."""
+    a, b = i64(a), i64(b)
+    ab = a * b
+    out = np.where(ab >= 0, ab + (1 << 14), ab + 1 - (1 << 14))
+    out = np.sign(out) * (np.abs(out) >> 15)  # division truncating toward zero
+    return np.where((a == -32768) & (b == -32768), 32767, out)
+
+
+def sat_mul_pot16(x: IntArray, exponent: int) -> IntArray:
+    """``x * 2**exponent`` saturated to int16 (exponent >= 0)."""
+    if exponent == 0:
+        return i64(x)
+    thr = (1 << (15 - exponent)) - 1
+    return np.where(x > thr, 32767, np.where(x < -thr, -32768, wrap16(i64(x) << exponent)))
+
+
+def _c16(q31: int) -> int:
+    """An int32 Q0.31-style constant rounded to int16 (gemmlowp's rescaled constant)."""
+    return int(div_pot(np.int64(q31), 16))
+
+
+def _exp_quarter16(a: IntArray) -> IntArray:
+    """exp(a) for a Q0.15 ``a`` in [-1/4, 0): Taylor series around -1/8."""
+    x = wrap16(a + (1 << 12))
+    x2 = srdhm16(x, x)
+    x3 = srdhm16(x2, x)
+    x4 = srdhm16(x2, x2)
+    poly = div_pot(wrap16(srdhm16(wrap16(div_pot(x4, 2) + x3), _c16(715827883)) + x2), 1)
+    const = _c16(1895147668)
+    return sat16(const + srdhm16(const, wrap16(x + poly)))
+
+
+# exp(-2**k) as Q0.31, applied when bit k of the remainder's integer part is set.
+_EXP_FACTORS16 = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308),
+                  (2, 39332535), (3, 720401), (4, 242))
+
+
+def exp_neg16(a: IntArray, int_bits: int) -> IntArray:
+    """exp(a) for Q(int_bits) int16 ``a`` <= 0, as Q0.15."""
+    frac = 15 - int_bits
+    quarter = 1 << (frac - 2)
+    a = i64(a)
+    amq = wrap16((a & (quarter - 1)) - quarter)
+    result = _exp_quarter16(sat_mul_pot16(amq, int_bits))
+    remainder = wrap16(amq - a)
+    for exponent, factor in _EXP_FACTORS16:
+        if int_bits > exponent:
+            bit = (remainder >> (frac + exponent)) & 1
+            result = np.where(bit != 0, srdhm16(result, _c16(factor)), result)
+    if int_bits > 5:
+        result = np.where(a < _c16(-(1 << (36 - int_bits))), 0, result)
+    return np.where(a == 0, 32767, result)
+
+
+def _newton16(half_den: IntArray) -> IntArray:
+    """Q2.13 estimate of 1 / half_den by three Newton-Raphson steps."""
+    x = wrap16(_c16(1515870810) + srdhm16(half_den, _c16(-1010580540)))
+    for _ in range(3):
+        one_minus = wrap16((1 << 13) - srdhm16(half_den, x))
+        x = wrap16(x + sat_mul_pot16(srdhm16(x, one_minus), 2))
+    return x
+
+
+def sigmoid16(x: IntArray, int_bits: int = 3) -> IntArray:
+    """gemmlowp logistic: int16 Q(int_bits) in, Q0.15 out."""
+    x = i64(x)
+    pos = x > 0
+    mag = np.where(pos, x, wrap16(-x))
+    half_den = rounding_half_sum(exp_neg16(wrap16(-mag), int_bits), 32767)  # (1 + e) / 2
+    rp = sat_mul_pot16(_newton16(half_den), 1)
+    out = np.where(pos, rp, wrap16(32767 - rp))
+    return np.where(x == 0, 1 << 14, out)
+
+
+def tanh16(x: IntArray, int_bits: int) -> IntArray:
+    """gemmlowp tanh: int16 Q(int_bits) in, Q0.15 out."""
+    x = i64(x)
+    neg = x < 0
+    n = np.where(neg, x, wrap16(-x))
+    e = exp_neg16(n, int_bits + 1)  # exp(2n): the same raw value, one more integer bit
+    t = sat_mul_pot16(wrap16(_newton16(rounding_half_sum(e, 32767)) - (1 << 13)), 2)
+    return np.where(x == 0, 0, np.where(neg, wrap16(-t), t))

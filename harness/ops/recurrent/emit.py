@@ -1,29 +1,40 @@
-"""Lowering of the builtin runtime's recurrent ops (see lower_base.LoweredOp).
+"""SVDF and UNIDIRECTIONAL_SEQUENCE_LSTM in C: hx_svdf_s8_s16 / hx_svdf_s8_s8
+(firmware/kernels/hx_recurrent.c) and hx_unidirectional_lstm_s8 (hx_lstm.c).
 
-SVDF and UNIDIRECTIONAL_SEQUENCE_LSTM keep state in variable tensors. On the
-device each such op owns static RAM for its state, declared in its own block of
-the generated ``hx_model_invoke_op``: not in the arena (whose bytes other
-tensors reuse), kept across INVOKEs, and set to the tensors' zero points by the
-op's first call after boot, as TFLite does when it allocates variable tensors.
-The arena still plans a slot for each variable tensor (the planner sees an
-ordinary op input); nothing reads or writes it. Why this matches the references
-(one interpreter per run, vectors in order): see :mod:`harness.int8ops_recurrent`.
+Each op owns static RAM for its state, declared in its own block of the generated
+``hx_model_invoke_op``: not in the arena (whose bytes other tensors reuse), kept
+across INVOKEs, and set to the tensors' zero points by the op's first call after
+boot, as TFLite does when it allocates variable tensors. The arena still plans a
+slot for each variable tensor (the planner sees an ordinary op input); nothing
+reads or writes it. Why this matches the references: see :mod:`harness.ops.recurrent`.
 
 All parameters (multipliers, zero-point-folded biases, clips) are worked out on
-the host by the same functions the NumPy reference uses.
+the host by the same functions the NumPy kernels use (params.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from harness.errors import UnsupportedOp, UnsupportedType
-from harness.int8ops_lstm import GATES, W_INPUT, W_RECURRENT, lstm_params
-from harness.int8ops_recurrent import svdf_params
 from harness.model.graph import Graph, Op, Tensor
-from harness.ops.c_emit import CArray, LoweredOp, ptr, tdesc
+from harness.ops.c_emit import C_TYPES, CArray, LoweredOp, ptr, tdesc
+from harness.ops.recurrent.params import (
+    CELL_STATE,
+    GATES,
+    OUTPUT_STATE,
+    SVDF_BIAS,
+    SVDF_INPUT,
+    SVDF_STATE,
+    SVDF_W_FEATURE,
+    SVDF_W_TIME,
+    W_INPUT,
+    W_RECURRENT,
+    LstmParams,
+    initial_state,
+    lstm_params,
+    svdf_params,
+)
 
 
 def _check_io(op: Op, *tensors: Tensor) -> None:
@@ -39,11 +50,10 @@ def _state_block(p: str, states: list[tuple[Tensor, str]], call: str) -> str:
     decl = []
     fills = []
     for t, name in states:
-        ctype = "int16_t" if t.dtype == "int16" else "int8_t"
-        decl.append(f"  static {ctype} {name}[{t.size}]; /* variable tensor {t.index}: "
-                    f"{tdesc(t)} */")
+        decl.append(f"  static {C_TYPES[t.dtype]} {name}[{t.size}]; /* variable tensor "
+                    f"{t.index}: {tdesc(t)} */")
         fn = "hx_fill_s16" if t.dtype == "int16" else "hx_fill_s8"
-        fills.append(f"{fn}({name}, {t.size}, {t.zero_point if t.dtype == 'int8' else 0});")
+        fills.append(f"{fn}({name}, {t.size}, {initial_state(t)});")
     return "\n".join([
         "{",
         *decl,
@@ -54,28 +64,25 @@ def _state_block(p: str, states: list[tuple[Tensor, str]], call: str) -> str:
     ])
 
 
-def _svdf(graph: Graph, op: Op, lo: LoweredOp) -> None:
+def emit_svdf(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    """Flash arrays for the weights and bias, the params struct, and the call in its
+    state block."""
     t = [graph.tensors[i] if i >= 0 else None for i in op.inputs]
-    _check_io(op, graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]])
+    _check_io(op, graph.tensors[op.inputs[SVDF_INPUT]], graph.tensors[op.outputs[0]])
     try:
         sp = svdf_params(graph, op)
     except ValueError as exc:
         raise UnsupportedOp(str(exc)) from None
-    x, wf, wt, st = t[0], t[1], t[2], t[4]
+    x, wf, wt, st = t[SVDF_INPUT], t[SVDF_W_FEATURE], t[SVDF_W_TIME], t[SVDF_STATE]
     if wf.data is None or wt.data is None:
         raise UnsupportedOp(f"op {op.index} (SVDF) has non-constant weights")
     p = f"op{op.index}"
     lo.comment.append(f"rank {sp.rank}, {sp.filters} filters x memory {sp.memory}; "
                       f"state int{sp.state_bits} kept across invocations")
     lo.arrays.append(CArray("int8_t", f"{p}_weights_feature", wf.data.astype(np.int64).ravel()))
-    wt_type = "int16_t" if sp.state_bits == 16 else "int8_t"
-    lo.arrays.append(CArray(wt_type, f"{p}_weights_time", wt.data.astype(np.int64).ravel()))
-    bias = "NULL"
-    if len(t) > 3 and t[3] is not None:
-        if t[3].data is None:
-            raise UnsupportedOp(f"op {op.index} (SVDF) has a non-constant bias")
-        lo.arrays.append(CArray("int32_t", f"{p}_bias", t[3].data.astype(np.int64).ravel()))
-        bias = f"{p}_bias"
+    lo.arrays.append(CArray(C_TYPES[wt.dtype], f"{p}_weights_time",
+                            wt.data.astype(np.int64).ravel()))
+    bias = _svdf_bias(op, t[SVDF_BIAS] if len(t) > SVDF_BIAS else None, p, lo)
     lo.params.append(("hx_svdf_params", f"{p}_params",
                       f"{{{sp.batches}, {sp.inputs}, {sp.filters}, {sp.rank}, {sp.memory}, "
                       f"{-sp.input_zp}, {sp.state_zp}, {sp.output_zp}, "
@@ -87,7 +94,19 @@ def _svdf(graph: Graph, op: Op, lo: LoweredOp) -> None:
     lo.call = _state_block(p, [(st, f"{p}_state")], call)
 
 
-def _lstm(graph: Graph, op: Op, lo: LoweredOp) -> None:
+def _svdf_bias(op: Op, b: Tensor | None, p: str, lo: LoweredOp) -> str:
+    """The bias array's name (placed in flash), or NULL without a bias."""
+    if b is None:
+        return "NULL"
+    if b.data is None:
+        raise UnsupportedOp(f"op {op.index} (SVDF) has a non-constant bias")
+    lo.arrays.append(CArray("int32_t", f"{p}_bias", b.data.astype(np.int64).ravel()))
+    return f"{p}_bias"
+
+
+def emit_lstm(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    """Flash arrays for each gate's weights and folded biases, the params struct, and
+    the call in its state block."""
     out = graph.tensors[op.outputs[0]]
     x = graph.tensors[op.inputs[0]]
     _check_io(op, x, out)
@@ -100,41 +119,28 @@ def _lstm(graph: Graph, op: Op, lo: LoweredOp) -> None:
         f"{lp.batches} batch(es) x {lp.steps} step(s) {'time' if lp.time_major else 'batch'}"
         f"-major, {lp.n_input} -> {lp.n_cell} cells; "
         f"cell state 2^{lp.cell_shift}, clip {lp.cell_clip}; state kept across invocations")
-    gates = []
-    for g in GATES:
-        wi = graph.tensors[op.inputs[W_INPUT[g]]]
-        wr = graph.tensors[op.inputs[W_RECURRENT[g]]]
-        (mi, si), (mr, sr) = lp.gate_rq[g]
-        b_i, b_r = lp.bias[g]
-        for name, values, ctype in ((f"{p}_{g}_wx", wi.data, "int8_t"),
-                                    (f"{p}_{g}_wh", wr.data, "int8_t"),
-                                    (f"{p}_{g}_bx", b_i, "int32_t"),
-                                    (f"{p}_{g}_bh", b_r, "int32_t")):
-            lo.arrays.append(CArray(ctype, name, np.asarray(values).astype(np.int64).ravel()))
-        gates.append(f"{{{p}_{g}_wx, {p}_{g}_wh, {p}_{g}_bx, {p}_{g}_bh, "
-                     f"{mi}, {si}, {mr}, {sr}}}")
+    gates = [_lstm_gate(graph, op, lp, g, p, lo) for g in GATES]
     lo.params.append(("hx_lstm_params", f"{p}_params",
                       f"{{{lp.batches}, {lp.steps}, {int(lp.time_major)}, {lp.n_input}, "
                       f"{lp.n_cell}, {lp.cell_shift}, {lp.cell_clip}, {lp.hidden_zp}, "
                       f"{lp.hidden_rq[0]}, {lp.hidden_rq[1]},\n    {{"
                       + ",\n     ".join(gates) + "}}"))
-    h = graph.tensors[op.inputs[18]]
-    c = graph.tensors[op.inputs[19]]
+    h = graph.tensors[op.inputs[OUTPUT_STATE]]
+    c = graph.tensors[op.inputs[CELL_STATE]]
     call = (f"hx_unidirectional_lstm_s8(&{p}_params, {ptr(x)}, {p}_output_state, "
             f"{p}_cell_state, {ptr(out)});")
     lo.call = _state_block(p, [(h, f"{p}_output_state"), (c, f"{p}_cell_state")], call)
 
 
-LOWERINGS: dict[str, Callable[[Graph, Op, LoweredOp], None]] = {
-    "SVDF": _svdf,
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": _lstm,
-}
-
-# Activation dtypes each op handles here ("int8", "int16", "float32"); the
-# supported-op checks and the coverage table read this. Variable (state)
-# tensors count as activations there: "int16" is SVDF's int16 state and the
-# LSTM's int16 cell state; input and output must be int8 (UnsupportedType else).
-DTYPES: dict[str, frozenset[str]] = {
-    "SVDF": frozenset({"int8", "int16"}),
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": frozenset({"int8", "int16"}),
-}
+def _lstm_gate(graph: Graph, op: Op, lp: LstmParams, g: str, p: str, lo: LoweredOp) -> str:
+    """Gate ``g``'s weights and biases as flash arrays; returns its hx_lstm_gate initialiser."""
+    wi = graph.tensors[op.inputs[W_INPUT[g]]]
+    wr = graph.tensors[op.inputs[W_RECURRENT[g]]]
+    (mi, si), (mr, sr) = lp.gate_rq[g]
+    b_i, b_r = lp.bias[g]
+    for name, values, ctype in ((f"{p}_{g}_wx", wi.data, "int8_t"),
+                                (f"{p}_{g}_wh", wr.data, "int8_t"),
+                                (f"{p}_{g}_bx", b_i, "int32_t"),
+                                (f"{p}_{g}_bh", b_r, "int32_t")):
+        lo.arrays.append(CArray(ctype, name, np.asarray(values).astype(np.int64).ravel()))
+    return f"{{{p}_{g}_wx, {p}_{g}_wh, {p}_{g}_bx, {p}_{g}_bh, {mi}, {si}, {mr}, {sr}}}"
