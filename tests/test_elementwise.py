@@ -1,10 +1,10 @@
-"""Elementwise ops (firmware/kernels/hx_elementwise.c and harness/int8ops_elementwise.py)
+"""Elementwise ops (firmware/kernels/hx_elementwise.c and harness/ops/elementwise/)
 must be bit-exact with LiteRT's reference kernels (BUILTIN_REF).
 
 Each seeded random case builds a one-op model with support.synth_elementwise, runs
 it through LiteRT BUILTIN_REF, through the host-compiled C kernel (fed with the
-parameters harness.lower_elementwise uses) and through the NumPy reference, and
-compares every output byte. int16 variants are in test_elementwise_int16.py.
+parameters harness/ops/elementwise/params.py gives the C emitter) and through the
+NumPy reference, and compares every output byte. int16 variants are in test_elementwise_int16.py.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness import int8ops_elementwise as ew
-from harness.lower_elementwise import LOWERINGS
 from harness.model.graph import Graph
+from harness.ops.conversion.params import requantize_params
+from harness.ops.elementwise import params as ew
+from harness.ops.elementwise.spec import SPECS as ELEMENTWISE
 from harness.ops.interpreter import run_op
 from harness.ops.validate import load_model_bytes
 from harness.quant.ranges import ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1
@@ -87,7 +88,8 @@ def host_c(lib: ctypes.CDLL, g: Graph, arrays: list[np.ndarray]) -> np.ndarray:
         lib.hx_lut_s8(_buf(table), size, _buf(vals[0]), _buf(out))
         return out
     if op.name in ("RELU", "RELU6", "QUANTIZE"):
-        p = ew.rescale_params(op.name, ts[0], out_t)
+        p = (requantize_params(ts[0], out_t) if op.name == "QUANTIZE"
+             else ew.relu_params(op.name, ts[0], out_t))
         pair = (ts[0].dtype, out_t.dtype)
         name = {("int8", "int8"): "s8", ("int16", "int8"): "s16_s8",
                 ("int8", "int16"): "s8_s16", ("int16", "int16"): "s16"}[pair]
@@ -325,5 +327,5 @@ def test_chain_of_every_int8_op_in_qemu(tmp_path: Path) -> None:
                if p["a"] == "device" and p["b"] == "litert-ref"]
     names = {layer["name"] for layer in pair["layers"]}
     # DEQUANTIZE and float QUANTIZE are in tests/test_quantize_ops.py's conversion chain.
-    assert names >= set(LOWERINGS) - {"DEQUANTIZE"}, names
+    assert names >= {spec.name for spec in ELEMENTWISE} | {"QUANTIZE"}, names
     assert all(layer["max_abs_lsb"] == 0 for layer in pair["layers"]), pair["layers"]
