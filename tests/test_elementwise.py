@@ -1,10 +1,10 @@
-"""Elementwise ops (firmware/kernels/hx_elementwise.c and harness/int8ops_elementwise.py)
+"""Elementwise ops (firmware/kernels/hx_elementwise.c and harness/ops/elementwise/)
 must be bit-exact with LiteRT's reference kernels (BUILTIN_REF).
 
 Each seeded random case builds a one-op model with support.synth_elementwise, runs
 it through LiteRT BUILTIN_REF, through the host-compiled C kernel (fed with the
-parameters harness.lower_elementwise uses) and through the NumPy reference, and
-compares every output byte. int16 variants are in test_elementwise_int16.py.
+parameters harness/ops/elementwise/params.py gives the C emitter) and through the
+NumPy reference, and compares every output byte. int16 variants are in test_elementwise_int16.py.
 """
 
 from __future__ import annotations
@@ -18,13 +18,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness import int8ops_elementwise as ew
-from harness.lower_elementwise import LOWERINGS
+from harness.errors import NotAModel, UnsupportedOp
 from harness.model.graph import Graph
+from harness.ops.conversion.params import requantize_params
+from harness.ops.elementwise import params as ew
+from harness.ops.elementwise.spec import SPECS as ELEMENTWISE
 from harness.ops.interpreter import run_op
 from harness.ops.validate import load_model_bytes
 from harness.quant.ranges import ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1
 from harness.run.pipeline import RunConfig, run
+from harness.runtimes.builtin.lower import check_supported
 from support import synth_elementwise as se
 from support.kernels_host import HxDims, build_host_library, have_host_gcc
 from support.litert_host import litert_ref
@@ -87,7 +90,8 @@ def host_c(lib: ctypes.CDLL, g: Graph, arrays: list[np.ndarray]) -> np.ndarray:
         lib.hx_lut_s8(_buf(table), size, _buf(vals[0]), _buf(out))
         return out
     if op.name in ("RELU", "RELU6", "QUANTIZE"):
-        p = ew.rescale_params(op.name, ts[0], out_t)
+        p = (requantize_params(ts[0], out_t) if op.name == "QUANTIZE"
+             else ew.relu_params(op.name, ts[0], out_t))
         pair = (ts[0].dtype, out_t.dtype)
         name = {("int8", "int8"): "s8", ("int16", "int8"): "s16_s8",
                 ("int8", "int16"): "s8_s16", ("int16", "int16"): "s16"}[pair]
@@ -311,6 +315,44 @@ def test_hard_swish_lut_edges(lib: ctypes.CDLL) -> None:
 
 
 
+def _one_op(op: str, shapes: list[list[int] | None], out_shape: list[int],
+           activation: int = 0) -> bytes:
+    """One int8 ``op`` whose inputs (None: absent) and output have the shapes given."""
+    b = ModelBuilder(0)
+    ins = [-1 if shape is None else se.add_input(b, shape, "int8", 0.02, 0, f"x{k}")
+           for k, shape in enumerate(shapes)]
+    y = b.add_tensor("y", out_shape, se.TYPES["int8"], scale=0.03, zero_point=0)
+    opt = se.schema.AddOptionsT()
+    opt.fusedActivationFunction = activation
+    kind = se.OPTS.AddOptions if op == "ADD" else 0
+    b.add_op(getattr(se.OPS, op), ins, [y], kind, opt if kind else None)
+    return b.build(y)
+
+
+@pytest.mark.parametrize("op, shapes, out_shape, message", [
+    ("ADD", [[2, 3], [4, 3]], [2, 3], r"op 0 \(ADD\): inputs \(2, 3\) and \(4, 3\) do not "
+     "broadcast"),
+    ("MUL", [[2, 3], [3]], [3, 3], r"op 0 \(MUL\): output \(3, 3\) is not the broadcast "
+     r"\(2, 3\) of its inputs"),
+    ("SUB", [[2, 3]], [2, 3], r"op 0 \(SUB\): needs 2 input\(s\), has 1"),
+    ("PRELU", [[2, 3], None], [2, 3], r"op 0 \(PRELU\): input\(s\) \[1\] are missing"),
+    ("RELU", [[2, 3]], [3, 2], r"op 0 \(RELU\): output \(3, 2\) differs from input"),
+    ("QUANTIZE", [[2, 3]], [6], r"op 0 \(QUANTIZE\): output \(6,\) differs from input"),
+])
+def test_inconsistent_ops_are_not_models(op: str, shapes: list, out_shape: list[int],
+                                         message: str) -> None:
+    """The family's checks (run after parsing): NotAModel, exit 11, naming the op."""
+    with pytest.raises(NotAModel, match=message):
+        load_model_bytes(_one_op(op, shapes, out_shape))
+
+
+def test_fused_tanh_on_add_is_refused_by_the_builtin_runtime() -> None:
+    g = load_model_bytes(_one_op("ADD", [[2, 3], [2, 3]], [2, 3], activation=4))
+    with pytest.raises(UnsupportedOp, match=r"op 0 \(ADD\): fused activation code 4 "
+                       r"\(TANH or SIGN_BIT\)"):
+        check_supported(g)
+
+
 def test_chain_of_every_int8_op_in_qemu(tmp_path: Path) -> None:
     """The firmware (lowering + kernels) in QEMU: every elementwise int8 op in one model,
     bit-exact with LiteRT BUILTIN_REF at every layer."""
@@ -325,5 +367,5 @@ def test_chain_of_every_int8_op_in_qemu(tmp_path: Path) -> None:
                if p["a"] == "device" and p["b"] == "litert-ref"]
     names = {layer["name"] for layer in pair["layers"]}
     # DEQUANTIZE and float QUANTIZE are in tests/test_quantize_ops.py's conversion chain.
-    assert names >= set(LOWERINGS) - {"DEQUANTIZE"}, names
+    assert names >= {spec.name for spec in ELEMENTWISE} | {"QUANTIZE"}, names
     assert all(layer["max_abs_lsb"] == 0 for layer in pair["layers"]), pair["layers"]

@@ -14,8 +14,8 @@ from test_elementwise import SEEDS, check, lib, log_uniform, quantize_case  # no
 
 from conftest import shared_model
 from harness.errors import UnsupportedOp, UnsupportedType
-from harness.lower_elementwise import LOWERINGS
 from harness.ops.c_emit import LoweredOp
+from harness.ops.registry import OPS
 from harness.ops.validate import load_model, load_model_bytes
 from harness.quant.ranges import ACT_NONE, ACT_RELU
 from harness.run.pipeline import RunConfig, run
@@ -131,7 +131,7 @@ def test_int16_add_on_the_power_of_two_path_is_refused() -> None:
     g = load_model_bytes(b.build(se.add_binary(b, "ADD", x1, x2, scale=2.0 ** -11,
                                                 pot_scale_int16=True)))
     with pytest.raises(UnsupportedOp, match="pot_scale_int16"):
-        LOWERINGS["ADD"](g, g.ops[0], LoweredOp(0, "ADD", []))
+        OPS["ADD"].emit(g, g.ops[0], LoweredOp(0, "ADD", []))
 
 
 def test_mixed_dtypes_are_refused_with_the_op_named() -> None:
@@ -139,7 +139,7 @@ def test_mixed_dtypes_are_refused_with_the_op_named() -> None:
     x = se.add_input(b, [4], "int16", 1e-3, 0)
     g = load_model_bytes(b.build(se.add_unary(b, "HARD_SWISH", x, scale=1e-3)))
     with pytest.raises(UnsupportedType, match=r"op 0 \(HARD_SWISH\).*int16"):
-        LOWERINGS["HARD_SWISH"](g, g.ops[0], LoweredOp(0, "HARD_SWISH", []))
+        OPS["HARD_SWISH"].emit(g, g.ops[0], LoweredOp(0, "HARD_SWISH", []))
 
 
 def test_int16_chain_in_qemu(tmp_path: Path) -> None:

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from conftest import shared_model
-from harness import int8ops_elementwise as ew
+from harness.ops.conversion.params import requantize_params
 from harness.ops.interpreter import run_graph, run_op
 from harness.ops.softmax.params import softmax_params
 from harness.ops.validate import load_model, load_model_bytes
+from harness.quant.ranges import TYPE_RANGE
 from harness.references.known_wrong import known_wrong
 from harness.run.pipeline import RunConfig, run
 from harness.run.vectors import random_vectors
@@ -68,13 +69,13 @@ def host_c(lib: ctypes.CDLL, model: bytes, x: np.ndarray) -> np.ndarray:
         return y
     if "float32" in (inp.dtype, out.dtype):
         q = out if inp.dtype == "float32" else inp
-        lo, hi = ew.type_range(out) if out.dtype != "float32" else (0, 0)
+        lo, hi = TYPE_RANGE[out.dtype] if out.dtype != "float32" else (0, 0)
         p = QuantizeParams(q.scale, q.zero_point, lo, hi)
         kind = "quantize" if op.name == "QUANTIZE" else "dequantize"
         getattr(lib, f"hx_{kind}_{SFX[inp.dtype]}_{SFX[out.dtype]}")(
             ctypes.byref(p), size, _buf(x), _buf(y))
         return y
-    p = ew.rescale_params("QUANTIZE", inp, out)
+    p = requantize_params(inp, out)
     getattr(lib, f"hx_rescale_{SFX[inp.dtype]}_{SFX[out.dtype]}")(
         (ctypes.c_int32 * len(p))(*p.values()), size, _buf(x), _buf(y))
     return y

@@ -1,71 +1,37 @@
-"""Transitional: the elementwise and shape families still live in the old
+"""Transitional: the shape family still lives in the old
 parallel modules (int8ops_*, lower_*, model_check_shape); this adapter reads their
 dictionaries into OpSpecs until each family has its own folder."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from harness import (
-    int8ops_elementwise,
     int8ops_shape,
-    lower_elementwise,
     lower_shape,
     model_check_shape,
 )
 from harness.model.graph import Graph, Op
-from harness.ops.checks import (
-    FUSED,
-    enum_option,
-    invalid,
-    operands,
-    output_of,
-    same_shape,
-    same_size,
-)
+from harness.ops.checks import same_size
 from harness.ops.lowerable import clamp_only
 from harness.ops.spec import OpSpec
-
-
-def check_binary(graph: Graph, op: Op) -> None:
-    """Two inputs that broadcast to the output."""
-    a, b, *_ = operands(graph, op, 2)
-    out = output_of(graph, op)
-    if "fusedActivationFunction" in op.options:
-        enum_option(op, "fusedActivationFunction", FUSED)
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise invalid(op, f"inputs {a.shape} and {b.shape} do not broadcast") from None
-    if tuple(shape) != out.shape:
-        raise invalid(op, f"output {out.shape} is not the broadcast {tuple(shape)} of its "
-                      "inputs")
 
 
 def _clamp(graph: Graph, op: Op) -> None:
     clamp_only(op)
 
 
-CHECKS = {
-    "SQUEEZE": same_size, "EXPAND_DIMS": same_size, "QUANTIZE": same_shape,
-    "DEQUANTIZE": same_shape, "RELU": same_shape, "RELU6": same_shape,
-    "LEAKY_RELU": same_shape, "LOGISTIC": same_shape, "TANH": same_shape,
-    "HARD_SWISH": same_shape, "ADD": check_binary, "SUB": check_binary, "MUL": check_binary,
-    "PRELU": check_binary, **model_check_shape.SHAPE_CHECKS,
-}
+CHECKS = {"SQUEEZE": same_size, "EXPAND_DIMS": same_size, **model_check_shape.SHAPE_CHECKS}
 REQUIRED = {
     "STRIDED_SLICE": (0, 1, 2, 3), "PAD": (0, 1), "PADV2": (0, 1), "MEAN": (0, 1),
     "TRANSPOSE": (0, 1), "EXPAND_DIMS": (0, 1), "BATCH_MATMUL": (0, 1),
-    "TRANSPOSE_CONV": (0, 1, 2), "PRELU": (0, 1),
+    "TRANSPOSE_CONV": (0, 1, 2),
 }
-CLAMPED = {"ADD", "SUB", "MUL", "TRANSPOSE_CONV"}
+CLAMPED = {"TRANSPOSE_CONV"}
 
 
 def _specs() -> tuple[OpSpec, ...]:
     out = []
     for kernels, lowerings, dtypes in (
-            (int8ops_elementwise, lower_elementwise, int8ops_elementwise.DTYPES),
-            (int8ops_shape, lower_shape, int8ops_shape.DTYPES)):
+            (int8ops_shape, lower_shape, int8ops_shape.DTYPES),):
         for name, emit in lowerings.LOWERINGS.items():
             out.append(OpSpec(
                 name, required=REQUIRED.get(name, ()), check=CHECKS.get(name),

@@ -11,6 +11,8 @@ from __future__ import annotations
 from harness.model.graph import Graph, Op
 from harness.ops import legacy
 from harness.ops.conv import spec as conv
+from harness.ops.conversion import spec as conversion
+from harness.ops.elementwise import spec as elementwise
 from harness.ops.fully_connected import spec as fully_connected
 from harness.ops.pool import spec as pool
 from harness.ops.recurrent import spec as recurrent
@@ -18,7 +20,8 @@ from harness.ops.shape import spec as shape
 from harness.ops.softmax import spec as softmax
 from harness.ops.spec import OpSpec
 
-FAMILIES = (conv, fully_connected, pool, softmax, shape, recurrent, legacy)
+FAMILIES = (conv, fully_connected, pool, softmax, elementwise, conversion, shape, recurrent,
+            legacy)
 
 ACTIVATION_DTYPES = ("int8", "int16", "float32")
 
