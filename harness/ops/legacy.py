@@ -1,6 +1,6 @@
-"""Transitional: the elementwise, shape and recurrent families still live in the old
-parallel modules (int8ops_*, lower_*, model_check_shape); this adapter reads their
-dictionaries into OpSpecs until each family has its own folder."""
+"""Transitional: the elementwise and recurrent families still live in the old
+parallel modules (int8ops_*, lower_*); this adapter reads their dictionaries into
+OpSpecs until each family has its own folder."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ import numpy as np
 from harness import (
     int8ops_elementwise,
     int8ops_recurrent,
-    int8ops_shape,
     lower_elementwise,
     lower_recurrent,
-    lower_shape,
-    model_check_shape,
 )
 from harness.model.graph import Graph, Op
 from harness.ops.checks import (
@@ -23,7 +20,6 @@ from harness.ops.checks import (
     operands,
     output_of,
     same_shape,
-    same_size,
 )
 from harness.ops.lowerable import clamp_only
 from harness.ops.spec import OpSpec
@@ -49,26 +45,23 @@ def _clamp(graph: Graph, op: Op) -> None:
 
 
 CHECKS = {
-    "SQUEEZE": same_size, "EXPAND_DIMS": same_size, "QUANTIZE": same_shape,
+    "QUANTIZE": same_shape,
     "DEQUANTIZE": same_shape, "RELU": same_shape, "RELU6": same_shape,
     "LEAKY_RELU": same_shape, "LOGISTIC": same_shape, "TANH": same_shape,
     "HARD_SWISH": same_shape, "ADD": check_binary, "SUB": check_binary, "MUL": check_binary,
-    "PRELU": check_binary, **model_check_shape.SHAPE_CHECKS,
+    "PRELU": check_binary,
 }
 REQUIRED = {
-    "STRIDED_SLICE": (0, 1, 2, 3), "PAD": (0, 1), "PADV2": (0, 1), "MEAN": (0, 1),
-    "TRANSPOSE": (0, 1), "EXPAND_DIMS": (0, 1), "BATCH_MATMUL": (0, 1),
-    "TRANSPOSE_CONV": (0, 1, 2), "SVDF": (0, 1, 2, 4), "PRELU": (0, 1),
+    "SVDF": (0, 1, 2, 4), "PRELU": (0, 1),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": (0, 2, 3, 4, 6, 7, 8, 13, 14, 15, 18, 19),
 }
-CLAMPED = {"ADD", "SUB", "MUL", "TRANSPOSE_CONV"}
+CLAMPED = {"ADD", "SUB", "MUL"}
 
 
 def _specs() -> tuple[OpSpec, ...]:
     out = []
     for kernels, lowerings, dtypes in (
             (int8ops_elementwise, lower_elementwise, int8ops_elementwise.DTYPES),
-            (int8ops_shape, lower_shape, int8ops_shape.DTYPES),
             (int8ops_recurrent, lower_recurrent, int8ops_recurrent.DTYPES)):
         for name, emit in lowerings.LOWERINGS.items():
             out.append(OpSpec(
