@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from conftest import shared_model
-from harness.lower_shape import LOWERINGS
 from harness.ops.c_emit import LoweredOp
 from harness.ops.interpreter import run_op
+from harness.ops.registry import OPS
 from harness.ops.validate import load_model
 from support.litert_host import litert_ref
 from support.shape_host import host_library, run_c
@@ -42,7 +42,7 @@ def test_seanet_int16_op_bit_exact(lib: ctypes.CDLL, name: str, seed: int) -> No
     want = litert_ref(path.read_bytes(), xs)
     given = [xs[graph.inputs.index(i)] if i in graph.inputs else None for i in op.inputs]
     lo = LoweredOp(op.index, op.name, [])
-    LOWERINGS[op.name](graph, op, lo)
+    OPS[op.name].emit(graph, op, lo)
     assert "_s16(" in lo.call, lo.call
     got_np = run_op(graph, op, given)
     got_c = run_c(lib, graph, op, given)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness import int8ops_shape, lower_shape
 from harness.errors import UnsupportedOp, UnsupportedType
 from harness.model.graph import Graph
 from harness.ops.c_emit import LoweredOp
+from harness.ops.conv import transpose_conv
+from harness.ops.fully_connected import batch_matmul
+from harness.ops.registry import OPS
+from harness.ops.shape import concatenation, mean, pad, squeeze, strided_slice, transpose
+from harness.ops.shape.mean import mean_geometry
 from harness.ops.validate import load_model_bytes
 from harness.runtimes.builtin.arena import plan_arena
 from support.synth_shape import ShapeModelBuilder, one_op
@@ -18,14 +22,25 @@ def lower_one(model: bytes) -> LoweredOp:
     graph = load_model_bytes(model)
     (op,) = graph.ops
     lo = LoweredOp(op.index, op.name, [])
-    lower_shape.LOWERINGS[op.name](graph, op, lo)
+    OPS[op.name].emit(graph, op, lo)
     return lo
 
 
-def test_dtype_tables_agree_and_name_only_lowered_ops() -> None:
-    assert lower_shape.DTYPES == int8ops_shape.DTYPES
-    assert set(lower_shape.DTYPES) == set(lower_shape.LOWERINGS) == set(int8ops_shape.KERNELS)
-    int16 = {op for op, kinds in lower_shape.DTYPES.items() if "int16" in kinds}
+# Each op's module declares its activation types once (DTYPES); its emitter refuses
+# by that set, and its spec gives it to the registry for the emitter and the kernel.
+MODULES = {"CONCATENATION": concatenation, "PAD": pad, "PADV2": pad, "MEAN": mean,
+           "STRIDED_SLICE": strided_slice, "SQUEEZE": squeeze, "EXPAND_DIMS": squeeze,
+           "TRANSPOSE": transpose, "TRANSPOSE_CONV": transpose_conv,
+           "BATCH_MATMUL": batch_matmul}
+
+
+def test_one_dtype_declaration_covers_emitter_and_kernel() -> None:
+    for name, module in MODULES.items():
+        spec = OPS[name]
+        assert spec.emit is not None and spec.numpy_int8 is not None, name
+        assert spec.emit.__module__ == spec.numpy_int8.__module__ == module.__name__, name
+        assert spec.emit_dtypes == spec.numpy_int8_dtypes == module.DTYPES, name
+    int16 = {name for name in MODULES if "int16" in OPS[name].emit_dtypes}
     assert int16 == {"PAD", "PADV2", "STRIDED_SLICE", "TRANSPOSE_CONV"}
 
 
@@ -67,7 +82,7 @@ def test_mean_merges_adjacent_axes_to_fit_four_dimensions() -> None:
     model = one_op("int8", [[2, 3, 4, 5, 6]], "mean", axes=[1, 2], keep_dims=False,
                    output_scale=0.1)
     graph = load_model_bytes(model)
-    g = int8ops_shape.mean_geometry(graph, graph.ops[0])
+    g = mean_geometry(graph, graph.ops[0])
     assert (g.input_dims, g.kept, g.reduced, g.count) == (
         (1, 2, 12, 30), (1, 2, 1, 30), (1, 1, 12, 1), 12)
 
@@ -93,5 +108,5 @@ def test_squeeze_and_expand_dims_alias_their_input() -> None:
 def lower_one_call(graph: Graph, name: str) -> str:
     op = next(o for o in graph.ops if o.name == name)
     lo = LoweredOp(op.index, op.name, [])
-    lower_shape.LOWERINGS[op.name](graph, op, lo)
+    OPS[op.name].emit(graph, op, lo)
     return lo.call

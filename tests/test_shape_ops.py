@@ -3,8 +3,8 @@ must be bit-exact with LiteRT BUILTIN_REF.
 
 Each case builds a one-op model with support.synth_shape (seeded random
 shapes, options and quantization), runs it through LiteRT's reference
-kernels, through the C kernel (parameters resolved by the lowering's host
-code) and through harness.int8ops, and compares every output element.
+kernels, through the C kernel (parameters resolved by the C emitters' host
+code) and through the numpy-int8 kernel, and compares every output element.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.lower_shape import LOWERINGS
 from harness.ops.c_emit import LoweredOp
 from harness.ops.interpreter import run_op
+from harness.ops.registry import OPS
 from harness.ops.validate import load_model_bytes
 from harness.quant.ranges import ACT_NONE, ACT_RELU
 from support.litert_host import litert_ref
@@ -50,7 +50,7 @@ def check_case(lib: ctypes.CDLL, case: Case) -> None:
     (op,) = graph.ops
     given = [xs[graph.inputs.index(i)] if i in graph.inputs else None for i in op.inputs]
     lo = LoweredOp(op.index, op.name, [])
-    LOWERINGS[op.name](graph, op, lo)  # the lowering accepts the op
+    OPS[op.name].emit(graph, op, lo)  # the lowering accepts the op
     assert lo.call.startswith("hx_") or op.name in ("SQUEEZE", "EXPAND_DIMS"), lo.call
     got_np = run_op(graph, op, given)
     for label, got in (("numpy", got_np), ("C", None)):

@@ -121,6 +121,27 @@ def fused_act_range_f32(op: Op) -> tuple[str, str]:
     return c_float(lo), c_float(hi)
 
 
+def operand_ptr(lo: LoweredOp, name: str, t: Tensor) -> str:
+    """Pointer to an activation, or to a flash copy (array ``name``) of a constant operand."""
+    if t.is_const:
+        assert t.data is not None
+        lo.arrays.append(CArray(C_TYPES[t.dtype], name, t.data.astype(np.int64).ravel()))
+        return ptr(t, name)
+    return ptr(t)
+
+
+def single_dtype(graph: Graph, op: Op, tensors: list[Tensor], handled: frozenset[str]) -> str:
+    """The op's activation dtype (its output's), refused unless every one of ``tensors``
+    has it and ``handled`` lists it (mixed types, or a constant operand of another type,
+    get past the registry's dtype check)."""
+    kinds = {t.dtype for t in tensors}
+    dtype = graph.tensors[op.outputs[0]].dtype
+    if len(kinds) > 1 or dtype not in handled:
+        raise UnsupportedType(f"op {op.index} ({op.name}) with {'/'.join(sorted(kinds))} "
+                              "activations is not supported by the builtin runtime")
+    return dtype
+
+
 def refuse(op: Op, what: str) -> UnsupportedType:
     """The one-line refusal of an activation type combination the builtin C lacks."""
     return UnsupportedType(f"op {op.index} ({op.name}): {what} is not supported by the "

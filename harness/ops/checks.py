@@ -88,6 +88,16 @@ def check_output_hw(op: Op, inp: Tensor, out: Tensor, fh: int, fw: int, sh: int,
                       f"its input {inp.shape}, window and strides give")
 
 
+def const_ints(op: Op, t: Tensor, what: str) -> np.ndarray | None:
+    """A constant operand's values, flat int64 (None when computed at run time); refused
+    unless they are integers."""
+    if t.data is None:
+        return None
+    if t.data.dtype.kind not in "iu":
+        raise invalid(op, f"{what} (tensor {t.index}) is {t.dtype}, not integers")
+    return t.data.astype(np.int64).ravel()
+
+
 def need_quantized_weights(op: Op, inp: Tensor, w: Tensor) -> None:
     """Integer weights of an integer op carry their scales."""
     if inp.dtype != "float32" and w.dtype in ("int8", "int16") and not len(w.scales):

@@ -9,7 +9,6 @@ checks and C emission, the numpy references, and the coverage table.
 from __future__ import annotations
 
 from harness.model.graph import Graph, Op
-from harness.ops import legacy
 from harness.ops.conv import spec as conv
 from harness.ops.conversion import spec as conversion
 from harness.ops.elementwise import spec as elementwise
@@ -20,8 +19,7 @@ from harness.ops.shape import spec as shape
 from harness.ops.softmax import spec as softmax
 from harness.ops.spec import OpSpec
 
-FAMILIES = (conv, fully_connected, pool, softmax, elementwise, conversion, shape, recurrent,
-            legacy)
+FAMILIES = (conv, fully_connected, pool, softmax, elementwise, conversion, shape, recurrent)
 
 ACTIVATION_DTYPES = ("int8", "int16", "float32")
 

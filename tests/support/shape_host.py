@@ -1,8 +1,9 @@
 """Call the host-compiled shape kernels (hx_shape.c, hx_matmul.c) on one graph op.
 
 :func:`run_c` takes a parsed one-op graph and its input arrays, resolves the
-kernel parameters with the same host code the lowering uses
-(:mod:`harness.int8ops_shape`) and calls the C kernel through ctypes.
+kernel parameters with the same host code the C emitters use (the op modules of
+:mod:`harness.ops.shape`, :mod:`harness.ops.conv.transpose_conv` and
+:mod:`harness.ops.fully_connected.batch_matmul`) and calls the C kernel through ctypes.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from harness import int8ops_shape as geo
 from harness.model.graph import Graph, Op
-from harness.quant.multiplier import conv_requant
+from harness.ops.conv.transpose_conv import transpose_conv_params
+from harness.ops.fully_connected.batch_matmul import batch_matmul_multiplier, matmul_geometry
+from harness.ops.shape.common import dims4
+from harness.ops.shape.concatenation import concat_geometry
+from harness.ops.shape.mean import mean_geometry
+from harness.ops.shape.pad import pad_geometry
+from harness.ops.shape.strided_slice import slice_geometry
+from harness.ops.shape.transpose import transpose_geometry
 from support.kernels_host import HxConvParams, HxDims, HxRequant, build_host_library, have_host_gcc
 
 _LIBS: list[ctypes.CDLL] = []
@@ -54,7 +61,7 @@ class HxBatchMatmulParams(ctypes.Structure):
 
 
 def _d(shape: Sequence[int]) -> HxDims:
-    return HxDims(*geo.dims4(tuple(shape)))
+    return HxDims(*dims4(tuple(shape)))
 
 
 def _p(arr: np.ndarray) -> ctypes._Pointer:
@@ -75,25 +82,25 @@ def run_c(lib: ctypes.CDLL, graph: Graph, op: Op, arrays: Sequence[np.ndarray | 
     sfx = _SUFFIX.get(out_t.dtype, "s8")
     name = op.name
     if name == "CONCATENATION":
-        outer, inner = geo.concat_geometry(graph, op)
+        outer, inner = concat_geometry(graph, op)
         ptrs = (ctypes.POINTER(ctypes.c_int8) * len(ins))(*[_p(a) for a in ins])
         inner_a = _arr(inner, np.int32)
         lib.hx_concat_s8(len(ins), ptrs, _p(inner_a), outer, _p(out))
     elif name in ("PAD", "PADV2"):
-        in_dims, before, out_dims, value = geo.pad_geometry(graph, op)
+        in_dims, before, out_dims, value = pad_geometry(graph, op)
         getattr(lib, f"hx_pad_{sfx}")(HxDims(*in_dims), _p(ins[0]), HxDims(*before),
                                       HxDims(*out_dims), value, _p(out))
     elif name == "STRIDED_SLICE":
-        g = geo.slice_geometry(graph, op)
+        g = slice_geometry(graph, op)
         prm = HxSliceParams(HxDims(*g.start), HxDims(*g.step))
         getattr(lib, f"hx_strided_slice_{sfx}")(ctypes.byref(prm), _d(ins[0].shape),
                                                 _p(ins[0]), HxDims(*g.count), _p(out))
     elif name == "TRANSPOSE":
-        perm, in_dims = geo.transpose_geometry(graph, op)
+        perm, in_dims = transpose_geometry(graph, op)
         perm_a = _arr(perm, np.int32)
         lib.hx_transpose_s8(_p(perm_a), HxDims(*in_dims), _p(ins[0]), _p(out))
     elif name == "MEAN":
-        g = geo.mean_geometry(graph, op)
+        g = mean_geometry(graph, op)
         inp = graph.tensors[op.inputs[0]]
         prm = HxMeanParams(HxDims(*g.kept), HxDims(*g.reduced), inp.zero_point, g.count,
                            g.multiplier, g.shift, out_t.zero_point)
@@ -109,13 +116,11 @@ def run_c(lib: ctypes.CDLL, graph: Graph, op: Op, arrays: Sequence[np.ndarray | 
 
 def _transpose_conv(lib: ctypes.CDLL, graph: Graph, op: Op, ins: list, out: np.ndarray,
                     sfx: str) -> None:
-    filt, inp = graph.tensors[op.inputs[1]], graph.tensors[op.inputs[2]]
-    out_t = graph.tensors[op.outputs[0]]
-    sh, sw, pad_h, pad_w = geo.transpose_conv_padding(op, out_t.shape, filt.shape)
-    mults, shifts = conv_requant(inp.scale, [float(s) for s in filt.scales], out_t.scale)
-    lo, hi = geo.act_range(op, out_t)
-    m, s = _arr(mults, np.int32), _arr(shifts, np.int32)
-    rq = HxRequant(_p(m), _p(s), int(len(mults) > 1))
+    inp, out_t = graph.tensors[op.inputs[2]], graph.tensors[op.outputs[0]]
+    tc = transpose_conv_params(graph, op)
+    (sh, sw), (pad_h, pad_w), (lo, hi) = tc.stride, tc.pad, tc.act
+    m, s = _arr(tc.multipliers, np.int32), _arr(tc.shifts, np.int32)
+    rq = HxRequant(_p(m), _p(s), int(len(tc.multipliers) > 1))
     prm = HxConvParams(-inp.zero_point, out_t.zero_point, lo, hi, sh, sw, 1, 1, pad_h, pad_w, 1)
     bias = None
     if len(ins) > 3 and ins[3] is not None:
@@ -128,8 +133,8 @@ def _transpose_conv(lib: ctypes.CDLL, graph: Graph, op: Op, ins: list, out: np.n
 def _batch_matmul(lib: ctypes.CDLL, graph: Graph, op: Op, ins: list, out: np.ndarray) -> None:
     lhs, rhs = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     out_t = graph.tensors[op.outputs[0]]
-    g = geo.matmul_geometry(graph, op)
-    mult, shift = geo.batch_matmul_multiplier(lhs, rhs, out_t)
+    g = matmul_geometry(graph, op)
+    mult, shift = batch_matmul_multiplier(lhs, rhs, out_t)
     prm = HxBatchMatmulParams(len(g.lhs_batch), g.rows, g.cols, g.depth, *g.lhs_strides,
                               *g.rhs_strides, -lhs.zero_point, -rhs.zero_point,
                               out_t.zero_point, mult, shift, -128, 127)

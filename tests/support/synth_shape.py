@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from harness.int8ops_shape import slice_axis
+from harness.ops.shape.strided_slice import slice_axis
 from harness.quant.geometry import PADDING_SAME
 from support.synth_builder import ModelBuilder, Pair, WeightScale, _pair, padding_code
 
