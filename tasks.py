@@ -93,9 +93,9 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
     )
     from harness.errors import HarnessError
     from harness.ops.validate import load_model
-    from harness.run.pipeline import EXAMPLE_MODEL
+    from harness.resources import EXAMPLE_MODEL
     from harness.runtimes.build import build, require_tool
-    from harness.runtimes.firmware import generate_builtin
+    from harness.runtimes.builtin.firmware import generate_builtin
     from harness.targets.table import get_target
 
     try:

@@ -26,7 +26,7 @@ def run_with_exit_code(given: dict, project: Any = None) -> int:
         from harness.run.pipeline import run
 
         res = run(from_options(given, project))
-        return int(res["verdict"]["exit_code"])
+        return int(res.verdict.exit_code)
     except HarnessError as exc:
         print(f"error: {exc.one_line()}", file=sys.stderr)
         return int(exc.code)

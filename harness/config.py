@@ -24,7 +24,6 @@ from harness.device.backends.registry import DEFAULT_EMULATOR
 from harness.errors import BadInput
 from harness.runtimes.tflm.tree import configured_dir
 
-RUNTIMES = ("auto", "builtin", "tflm")
 ROUNDINGS = ("double", "single")
 DEFAULT_REFERENCES = ("litert-ref", "litert", "tflm-host", "numpy-int8", "numpy-float")
 
@@ -161,6 +160,14 @@ def _known_references(names: list[str], flag: str) -> None:
                        hint=f"choose from {', '.join(REFERENCES)}")
 
 
+def _known_runtime(name: str, flag: str) -> None:
+    from harness.runtimes.registry import RUNTIMES  # the runtimes load the ops and jinja2
+
+    choices = ("auto", *RUNTIMES)
+    if name not in choices:
+        raise BadInput(f"unknown runtime {name!r}", hint=f"choose one of {choices}")
+
+
 def _known_emulator(name: str, flag: str) -> None:
     from harness.device.backends import emulators  # the backends register themselves
 
@@ -214,8 +221,7 @@ class RunConfig:
     target: str = option("stm32f4", "target from the target table")
     runtime: str = option("auto", "on-target runtime: builtin, tflm, or auto (tflm when a "
                           "TFLM tree is configured)",
-                          check=one_of(RUNTIMES, "unknown runtime {value!r}",
-                                       hint=f"choose one of {RUNTIMES}"))
+                          check=_known_runtime)
     tflm_dir: Path | None = option(None, "TFLite Micro source tree for the tflm runtime (else "
                                    "$TFLM_DIR, else invoke.yaml)")
     vectors: int = option(10, "number of seeded random input vectors", check=at_least(1))

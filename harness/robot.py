@@ -85,7 +85,7 @@ class HarnessLibrary:
         given.setdefault("runs_dir", self._default_runs_dir())
         given.setdefault("quiet", True)
         try:
-            self.results = run(from_options(given))
+            self.results = run(from_options(given)).to_dict()
         except HarnessError as exc:  # before a run folder exists (e.g. unknown target)
             self.results = {"verdict": {"status": "ERROR", "reason": exc.one_line(),
                                         "exit_code": int(exc.code)},

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, shared_model
-from harness.run.pipeline import RunConfig, run
+from harness.config import RunConfig
+from harness.run.pipeline import run
 from support import synth
 
 
@@ -21,7 +22,7 @@ def _pair(res: dict, a: str, b: str) -> dict:
 
 def test_default_firmware_has_zero_drift_at_every_layer(tmp_path: Path) -> None:
     res = run(RunConfig(model=EXAMPLE, vectors=2, per_layer=True, runs_dir=tmp_path,
-                        references=["litert-ref", "numpy-int8"], quiet=True))
+                        references=["litert-ref", "numpy-int8"], quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     layers = _pair(res, "device", "litert-ref")["layers"]
     assert len(layers) == len(res["model"]["ops"])
@@ -31,7 +32,8 @@ def test_default_firmware_has_zero_drift_at_every_layer(tmp_path: Path) -> None:
 
 def test_single_rounding_firmware_names_op_and_cause(tmp_path: Path) -> None:
     res = run(RunConfig(model=EXAMPLE, vectors=2, per_layer=True, rounding="single",
-                        runs_dir=tmp_path, references=["litert-ref", "numpy-int8"], quiet=True))
+                        runs_dir=tmp_path, references=["litert-ref", "numpy-int8"],
+                        quiet=True)).to_dict()
     assert res["verdict"]["status"] == "DRIFT" and res["verdict"]["exit_code"] == 1
     first = _pair(res, "device", "litert-ref")["first_divergence"]
     assert first["name"] == "CONV_2D" and first["max_abs_lsb"] >= 1
@@ -50,7 +52,7 @@ def test_xnnpack_difference_is_localised_and_explained(tmp_path: Path) -> None:
                                    weight_scale=[0.003 + 0.001 * k for k in range(16)],
                                    output_scale=0.02))
     res = run(RunConfig(model=model, vectors=3, seed=1, per_layer=True, runs_dir=tmp_path,
-                        references=["litert-ref", "litert", "numpy-int8"], quiet=True))
+                        references=["litert-ref", "litert", "numpy-int8"], quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     kernel = _part(res, "kernel implementation")
     assert (kernel["from"], kernel["to"]) == ("litert-ref", "litert")
@@ -63,7 +65,8 @@ def test_xnnpack_difference_is_localised_and_explained(tmp_path: Path) -> None:
 def test_float_model_separates_quantization_from_platform(tmp_path: Path) -> None:
     res = run(RunConfig(model=shared_model("hello_world_int8.tflite"),
                         float_model=shared_model("hello_world_float.tflite"), vectors=10,
-                        runs_dir=tmp_path, references=["litert-ref", "numpy-float"], quiet=True))
+                        runs_dir=tmp_path, references=["litert-ref", "numpy-float"],
+                        quiet=True)).to_dict()
     assert res["references"]["float-model"]["status"] == "ok"
     quant = _part(res, "quantization")
     assert quant["from"] == "float-model" and quant["max_abs_lsb"] > 0
@@ -76,7 +79,8 @@ def test_float_model_separates_quantization_from_platform(tmp_path: Path) -> Non
 def test_person_detect_runs_without_litert(tmp_path: Path) -> None:
     res = run(RunConfig(model=shared_model("person_detect.tflite"), vectors=1, per_layer=True,
                         runs_dir=tmp_path, quiet=True,
-                        references=["litert-ref", "tflm-host", "numpy-int8", "numpy-float"]))
+                        references=["litert-ref", "tflm-host", "numpy-int8",
+                        "numpy-float"])).to_dict()
     ref = res["references"]["litert-ref"]
     assert ref["status"] == "unavailable" and "quantized_dimension" in ref["reason"]
     compared = {c["b"] for c in res["comparisons"] if c["a"] == "device"}

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLE, ROOT
+from harness.config import RunConfig
 from harness.device.backends import QemuBackend
 from harness.device.client import DeviceClient
 from harness.device.link import Link
@@ -19,10 +20,10 @@ from harness.device.session import run_vectors
 from harness.errors import ExitCode
 from harness.ops.validate import load_model
 from harness.references.runner import run_reference
-from harness.run.pipeline import RunConfig, run
+from harness.run.pipeline import run
 from harness.run.vectors import random_vectors
 from harness.runtimes.build import build
-from harness.runtimes.firmware import generate_builtin
+from harness.runtimes.builtin.firmware import generate_builtin
 from harness.targets.table import get_target
 
 STM32F4 = get_target("stm32f4")
@@ -37,7 +38,7 @@ def test_board_style_run_over_a_socket_url(tmp_path: Path) -> None:
     built = _board_firmware()
     with QemuBackend(STM32F4, built.elf, tmp_path / "qemu") as url:
         res = run(RunConfig(model=EXAMPLE, vectors=3, port=url, runs_dir=tmp_path / "runs",
-                            references=["litert-ref"], quiet=True))
+                            references=["litert-ref"], quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     assert res["device"]["backend"]["name"] == "board"
     assert res["device"]["info"]["semihosting"] == "0"

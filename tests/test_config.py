@@ -20,6 +20,7 @@ import harness.robot
 import harness.run.pipeline
 from conftest import EXAMPLE, ROOT
 from harness import cli
+from harness.analysis.verdict import Status, Verdict
 from harness.config import (
     COMMAND_LINE,
     OPTIONS,
@@ -29,8 +30,8 @@ from harness.config import (
 )
 from harness.errors import BadInput, ExitCode
 from harness.ops.validate import load_model
-from harness.report import json_report
 from harness.robot import HarnessLibrary
+from harness.run.result import RunResult
 from harness.run.resume import load_run
 from harness.targets.table import get_target
 
@@ -42,10 +43,11 @@ def _capture_runs(monkeypatch: pytest.MonkeyPatch) -> list[RunConfig]:
     """Replace the pipeline by a stub that keeps the configs it is given."""
     seen: list[RunConfig] = []
 
-    def fake_run(cfg: RunConfig) -> dict:
+    def fake_run(cfg: RunConfig) -> RunResult:
         seen.append(cfg)
-        return {"verdict": {"status": "PASS", "reason": "stub", "exit_code": 0},
-                "comparisons": [], "references": {}, "run_dir": None}
+        result = RunResult(Path("/nowhere"), {}, {}, {})
+        result.verdict = Verdict(Status.PASS, "stub", 0)
+        return result
 
     monkeypatch.setattr(harness.run.pipeline, "run", fake_run)
     monkeypatch.setattr(harness.robot, "run", fake_run)
@@ -121,8 +123,8 @@ def test_robot_keyword_arguments_are_the_options() -> None:
 
 
 def test_results_config_holds_every_recorded_option(tmp_path: Path) -> None:
-    res = json_report.new_results(RunConfig(), load_model(EXAMPLE), get_target("stm32f4"),
-                                  tmp_path, "test", "why")
+    res = RunResult.new(RunConfig(), load_model(EXAMPLE), get_target("stm32f4"), tmp_path,
+                        "why").to_dict()
     assert set(res["config"]) == RECORDED | {"runtime_reason"}
     before = {"runtime", "runtime_reason", "tflm_dir", "vectors", "seed", "inputs",
               "references", "tolerances", "rounding", "per_layer", "profile", "float_model",
@@ -149,9 +151,9 @@ def test_the_samples_change_every_recorded_option() -> None:
 
 
 def _run_folder(folder: Path, cfg: RunConfig) -> dict:
-    res = json_report.new_results(cfg, load_model(EXAMPLE), get_target("stm32f4"), folder,
-                                  "test", "why")
-    json_report.write(folder, res)
+    result = RunResult.new(cfg, load_model(EXAMPLE), get_target("stm32f4"), folder, "why")
+    result.write()
+    res = result.to_dict()
     np.savez(folder / "vectors.npz", np.zeros((2, 1, 32, 32, 1), np.int8))
     return res
 
@@ -173,7 +175,7 @@ def test_resume_reads_folders_written_before_model_and_target_were_in_config(
     res = _run_folder(tmp_path, RunConfig(vectors=2))
     for key in ("model", "target", "emulator", "baud", "timeout", "flash"):
         del res["config"][key]
-    json_report.write(tmp_path, res)
+    (tmp_path / "results.json").write_text(json.dumps(res))
     restored, _, _ = load_run(tmp_path, RunConfig(timeout=9.0))
     assert restored.model == EXAMPLE and restored.target == "stm32f4"
     assert restored.vectors == 2 and restored.timeout == 9.0  # not recorded then: as given

@@ -22,7 +22,7 @@ from harness.errors import DeviceError, DeviceFault
 from harness.ops.validate import load_model, load_model_bytes
 from harness.run.vectors import random_vectors
 from harness.runtimes.build import build
-from harness.runtimes.firmware import generate_builtin
+from harness.runtimes.builtin.firmware import generate_builtin
 from harness.targets.table import get_target
 from support import synth
 

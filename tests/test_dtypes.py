@@ -13,6 +13,7 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 from conftest import ROOT, shared_model
 from harness.analysis.compare import FLOAT_TOLERANCE_ULP, compare_output, float_ulp_keys
+from harness.config import RunConfig
 from harness.errors import UnsupportedType
 from harness.model.graph import Graph
 from harness.ops.interpreter import run_op
@@ -24,11 +25,11 @@ from harness.quant.ranges import ACT_RELU
 from harness.references.base import ReferenceUnavailable
 from harness.references.litert import LiteRTRef
 from harness.references.numpy_int8 import NumpyInt8
-from harness.run.pipeline import RunConfig, run
+from harness.run.pipeline import run
 from harness.run.vectors import random_vectors
 from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.builtin.firmware import generate_builtin
 from harness.runtimes.builtin.lower import check_supported, lower_graph
-from harness.runtimes.firmware import generate_builtin
 from harness.targets.table import get_target
 from support.synth_dtypes import DtypeModelBuilder, chain, one_op
 
@@ -233,7 +234,7 @@ def test_int16_chain_bit_exact_in_qemu(tmp_path: Path) -> None:
     model = write(tmp_path, chain("int16", [1, 6, 6, 2], INT16_CHAIN, input_scale=0.002))
     assert plan_arena(load_model(model)).size > 0
     res = run(RunConfig(model=model, vectors=3, seed=4, runs_dir=tmp_path / "runs",
-                        references=["litert-ref", "numpy-int8"], quiet=True))
+                        references=["litert-ref", "numpy-int8"], quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     (row,) = _device_rows(res)
     assert row["exact_rate"] == 1.0 and row["unit"] == "LSB"
@@ -244,7 +245,7 @@ def test_int16_chain_bit_exact_in_qemu(tmp_path: Path) -> None:
 def test_hello_world_float_in_qemu_within_ulps(tmp_path: Path) -> None:
     model = shared_model("hello_world_float.tflite")
     res = run(RunConfig(model=model, vectors=5, runs_dir=tmp_path / "runs",
-                        references=["litert-ref", "numpy-int8"], quiet=True))
+                        references=["litert-ref", "numpy-int8"], quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     (row,) = _device_rows(res)
     assert row["unit"] == "ULP" and row["tolerance_lsb"] == FLOAT_TOLERANCE_ULP

@@ -13,8 +13,9 @@ from ai_edge_litert import schema_py_generated as schema
 
 from conftest import EXAMPLE, ROOT, shared_model
 from harness.cli import main
+from harness.config import RunConfig
 from harness.errors import ExitCode
-from harness.run.pipeline import RunConfig, run
+from harness.run.pipeline import run
 from support import synth, synth_dtypes
 
 
@@ -48,15 +49,15 @@ def test_example_model_passes_bit_exact(runs_dir: Path) -> None:
 
 def test_second_identical_run_does_not_rebuild(runs_dir: Path) -> None:
     cfg = RunConfig(model=EXAMPLE, vectors=1, seed=11, runs_dir=runs_dir, quiet=True)
-    first = run(cfg)
-    second = run(cfg)
+    first = run(cfg).to_dict()
+    second = run(cfg).to_dict()
     assert second["build"]["cached"] is True
     assert first["build"]["build_id"] == second["build"]["build_id"]
 
 
 def test_micro_speech_bit_exact(runs_dir: Path) -> None:
     model = shared_model("micro_speech_quantized.tflite")
-    res = run(RunConfig(model=model, vectors=3, runs_dir=runs_dir, quiet=True))
+    res = run(RunConfig(model=model, vectors=3, runs_dir=runs_dir, quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     assert all(c["max_abs_lsb"] == 0 for c in _device_vs_ref(res))
 
@@ -91,7 +92,8 @@ QEMU_OP_CASES = {
 def test_single_op_models_in_qemu(case: str, tmp_path: Path) -> None:
     model = tmp_path / f"{case}.tflite"
     model.write_bytes(QEMU_OP_CASES[case]())
-    res = run(RunConfig(model=model, vectors=3, seed=5, runs_dir=tmp_path / "runs", quiet=True))
+    res = run(RunConfig(model=model, vectors=3, seed=5, runs_dir=tmp_path / "runs",
+                        quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     assert all(c["exact_rate"] == 1.0 for c in _device_vs_ref(res))
 

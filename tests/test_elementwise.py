@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from harness.config import RunConfig
 from harness.errors import NotAModel, UnsupportedOp
 from harness.model.graph import Graph
 from harness.ops.conversion.params import requantize_params
@@ -26,7 +27,7 @@ from harness.ops.elementwise.spec import SPECS as ELEMENTWISE
 from harness.ops.interpreter import run_op
 from harness.ops.validate import load_model_bytes
 from harness.quant.ranges import ACT_NONE, ACT_RELU, ACT_RELU6, ACT_RELU_N1_TO_1
-from harness.run.pipeline import RunConfig, run
+from harness.run.pipeline import run
 from harness.runtimes.builtin.lower import check_supported
 from support import synth_elementwise as se
 from support.kernels_host import HxDims, build_host_library, have_host_gcc
@@ -361,7 +362,7 @@ def test_chain_of_every_int8_op_in_qemu(tmp_path: Path) -> None:
     model = tmp_path / "elementwise_chain.tflite"
     model.write_bytes(se.chain_model(1))
     res = run(RunConfig(model=model, runtime="builtin", vectors=3, seed=2, per_layer=True,
-                        runs_dir=tmp_path / "runs", quiet=True))
+                        runs_dir=tmp_path / "runs", quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     (pair,) = [p for p in res["per_layer"]["pairs"]
                if p["a"] == "device" and p["b"] == "litert-ref"]

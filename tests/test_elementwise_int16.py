@@ -13,12 +13,13 @@ import pytest
 from test_elementwise import SEEDS, check, lib, log_uniform, quantize_case  # noqa: F401
 
 from conftest import shared_model
+from harness.config import RunConfig
 from harness.errors import UnsupportedOp, UnsupportedType
 from harness.ops.c_emit import LoweredOp
 from harness.ops.registry import OPS
 from harness.ops.validate import load_model, load_model_bytes
 from harness.quant.ranges import ACT_NONE, ACT_RELU
-from harness.run.pipeline import RunConfig, run
+from harness.run.pipeline import run
 from harness.runtimes.builtin.lower import check_supported
 from support import synth_elementwise as se
 from support.synth_builder import ModelBuilder
@@ -154,7 +155,7 @@ def test_int16_chain_in_qemu(tmp_path: Path) -> None:
     except UnsupportedType as exc:
         pytest.skip(f"the builtin runtime does not take int16 activations yet: {exc}")
     res = run(RunConfig(model=model, runtime="builtin", vectors=3, seed=4, per_layer=True,
-                        runs_dir=tmp_path / "runs", quiet=True))
+                        runs_dir=tmp_path / "runs", quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     (pair,) = [p for p in res["per_layer"]["pairs"]
                if p["a"] == "device" and p["b"] == "litert-ref"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import EXAMPLE
-from harness.run.pipeline import RunConfig, run
+from harness.config import RunConfig
+from harness.run.pipeline import run
 from support import synth
 
 
 def test_inputs_bypass_the_uart_and_results_stay_exact(tmp_path: Path) -> None:
     res = run(RunConfig(model=EXAMPLE, vectors=4, runs_dir=tmp_path, quiet=True,
-                        references=["litert-ref"]))
+                        references=["litert-ref"])).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     assert res["device"]["info"]["semihosting"] == "1"
     input_bytes = 4 * 32 * 32
@@ -27,7 +28,7 @@ def test_instruction_counts_scale_with_the_work(tmp_path: Path) -> None:
         model = tmp_path / f"conv{side}.tflite"
         model.write_bytes(synth.conv2d((1, side, side, 4), 8, (3, 3), padding="VALID", seed=3))
         res = run(RunConfig(model=model, vectors=2, runs_dir=tmp_path / "runs", quiet=True,
-                            references=["litert-ref"]))
+                            references=["litert-ref"])).to_dict()
         counter = res["device"]["counter"]
         assert counter["unit"] == "instructions" and "icount" in counter["how"]
         medians.append(counter["median"])

@@ -33,8 +33,8 @@ from harness.ops.interpreter import Int8Interpreter, unsupported
 from harness.ops.validate import load_model_bytes
 from harness.run.vectors import random_vectors
 from harness.runtimes.builtin.arena import plan_arena
+from harness.runtimes.builtin.firmware import generate_builtin
 from harness.runtimes.builtin.lower import check_supported
-from harness.runtimes.firmware import generate_builtin
 from harness.targets.fit import check_fits, estimate_footprint
 from harness.targets.table import get_target
 from support import synth

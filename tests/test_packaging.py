@@ -71,7 +71,7 @@ def test_resources_find_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
 PROBE = """
 import json, harness, harness.resources as r
 from harness.targets.table import TARGETS
-from harness.runtimes.firmware import render
+from harness.runtimes.project import render
 print(json.dumps({"package": harness.__file__, "checkout": r.CHECKOUT and str(r.CHECKOUT),
                   "firmware": str(r.FIRMWARE_DIR), "example": r.EXAMPLE_MODEL.is_file(),
                   "build": str(r.build_dir()), "targets": len(TARGETS),

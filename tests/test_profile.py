@@ -6,7 +6,8 @@ from pathlib import Path
 
 from conftest import EXAMPLE, tflm_tree
 from harness.analysis.profile import tflm_op_counts
-from harness.run.pipeline import RunConfig, run
+from harness.config import RunConfig
+from harness.run.pipeline import run
 
 
 def _check_profile(res: dict) -> None:
@@ -25,14 +26,15 @@ def _check_profile(res: dict) -> None:
 
 def test_builtin_profile_counts_every_op(runs_dir: Path) -> None:
     res = run(RunConfig(model=EXAMPLE, runtime="builtin", vectors=2, runs_dir=runs_dir,
-                        quiet=True, profile=True, references=["litert-ref"]))
+                        quiet=True, profile=True, references=["litert-ref"])).to_dict()
     assert res["verdict"]["status"] == "PASS"
     _check_profile(res)
 
 
 def test_tflm_profile_counts_every_op(runs_dir: Path) -> None:
     res = run(RunConfig(model=EXAMPLE, runtime="tflm", tflm_dir=tflm_tree(), vectors=2,
-                        runs_dir=runs_dir, quiet=True, profile=True, references=["tflm-host"]))
+                        runs_dir=runs_dir, quiet=True, profile=True,
+                        references=["tflm-host"])).to_dict()
     assert res["verdict"]["status"] == "PASS"
     _check_profile(res)
 

@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 
 from conftest import shared_model
+from harness.config import RunConfig
 from harness.ops.conversion.params import requantize_params
 from harness.ops.interpreter import run_graph, run_op
 from harness.ops.softmax.params import softmax_params
 from harness.ops.validate import load_model, load_model_bytes
 from harness.quant.ranges import TYPE_RANGE
 from harness.references.known_wrong import known_wrong
-from harness.run.pipeline import RunConfig, run
+from harness.run.pipeline import run
 from harness.run.vectors import random_vectors
 from support import synth_convert
 from support.kernels_host import build_host_library, have_host_gcc
@@ -178,7 +179,8 @@ def test_numpy_covers_hello_world_float() -> None:
 def test_every_conversion_in_qemu(tmp_path: Path) -> None:
     model = tmp_path / "convert_chain.tflite"
     model.write_bytes(synth_convert.chain_model(seed=2))
-    res = run(RunConfig(model=model, vectors=3, seed=4, runs_dir=tmp_path / "runs", quiet=True))
+    res = run(RunConfig(model=model, vectors=3, seed=4, runs_dir=tmp_path / "runs",
+                        quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     assert res["enforced_reference"] == "litert-ref"
     (cmp,) = [c for c in res["comparisons"] if (c["a"], c["b"]) == ("device", "litert-ref")]
@@ -203,7 +205,7 @@ def test_shape_operand_inputs_get_the_output_shape() -> None:
 def test_known_wrong_reference_is_not_enforced(tmp_path: Path) -> None:
     model = shared_model("keyword_scrambled_8bit.tflite")
     res = run(RunConfig(model=model, vectors=2, runs_dir=tmp_path / "runs", quiet=True,
-                        references=["litert-ref", "numpy-int8"]))
+                        references=["litert-ref", "numpy-int8"])).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     ref = res["references"]["litert-ref"]
     assert ref["status"] == "unavailable" and "known wrong" in ref["reason"]

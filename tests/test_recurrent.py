@@ -360,7 +360,8 @@ def test_lowering_refuses_what_the_kernel_lacks() -> None:
 def test_chain_model_in_qemu_keeps_state_across_vectors(tmp_path: Path) -> None:
     """LSTM -> RESHAPE -> SVDF built for stm32f4 and run in QEMU: bit-exact with LiteRT
     on every vector, and the state matters (the same input twice gives two answers)."""
-    from harness.run.pipeline import RunConfig, run
+    from harness.config import RunConfig
+    from harness.run.pipeline import run
     from support.synth_recurrent import chain_model
 
     model = tmp_path / "recurrent_chain.tflite"
@@ -369,7 +370,7 @@ def test_chain_model_in_qemu_keeps_state_across_vectors(tmp_path: Path) -> None:
     inputs = tmp_path / "inputs.npy"
     np.save(inputs, np.stack([x, x, x]))
     res = run(RunConfig(model=model, inputs=inputs, runs_dir=tmp_path / "runs", quiet=True,
-                        references=["litert-ref", "numpy-int8"]))
+                        references=["litert-ref", "numpy-int8"])).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     cmps = [c for c in res["comparisons"] if c["a"] == "device"]
     assert {c["b"] for c in cmps} == {"litert-ref", "numpy-int8"}

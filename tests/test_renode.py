@@ -87,7 +87,7 @@ def _stm32f4_elf() -> Path:
     """The example model's firmware for stm32f4 without semihosting (inputs over UART)."""
     from harness.ops.validate import load_model
     from harness.runtimes.build import build
-    from harness.runtimes.firmware import generate_builtin
+    from harness.runtimes.builtin.firmware import generate_builtin
 
     project = generate_builtin(load_model(EXAMPLE), get_target("stm32f4"), semihosting=False)
     return build(project).elf

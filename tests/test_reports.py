@@ -324,9 +324,10 @@ def test_junit_and_html_do_not_mutate_results(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- the real pipeline
 
 def test_reports_from_a_real_run(tmp_path: Path) -> None:
-    from harness.run.pipeline import RunConfig, run
+    from harness.config import RunConfig
+    from harness.run.pipeline import run
 
-    res = run(RunConfig(vectors=2, runs_dir=tmp_path / "runs", quiet=True))
+    res = run(RunConfig(vectors=2, runs_dir=tmp_path / "runs", quiet=True)).to_dict()
     folder = Path(res["run_dir"])
     on_disk = json.loads((folder / "results.json").read_text())
     root = check_junit_structure(write_junit(on_disk, folder / "junit.xml"))

@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 
 from harness.cli import run_with_exit_code
-from harness.config import COMMAND_LINE
+from harness.config import COMMAND_LINE, RunConfig
 from harness.errors import BadInput, DiskFull, ExitCode
 from harness.ops.validate import load_model
-from harness.run.pipeline import RunConfig, run
+from harness.run.pipeline import run
 from harness.run.vectors import load_vectors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +174,7 @@ def test_full_disk_keeps_what_was_measured(tmp_path: Path, monkeypatch, capsys) 
     res = json.loads((folder / "results.json").read_text())
     assert res["verdict"]["status"] == "ERROR" and res["verdict"]["exit_code"] == 9
     monkeypatch.setattr(np, "savez", real_savez)  # space freed
-    done = run(RunConfig(resume=folder, quiet=True))
+    done = run(RunConfig(resume=folder, quiet=True)).to_dict()
     assert done["verdict"]["status"] == "PASS" and done["resumed_vectors"] == 3
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.run.pipeline import RunConfig, run
+from harness.config import RunConfig
+from harness.run.pipeline import run
 from support.synth_shape import shape_chain
 
 SHAPE_OPS = {"PAD", "PADV2", "STRIDED_SLICE", "TRANSPOSE_CONV", "CONCATENATION", "TRANSPOSE",
@@ -17,7 +18,7 @@ def test_shape_chain_bit_exact_in_qemu(tmp_path: Path) -> None:
     model.write_bytes(shape_chain(seed=3))
     res = run(RunConfig(model=model, vectors=3, seed=7, per_layer=True,
                         references=["litert-ref", "numpy-int8"],
-                        runs_dir=tmp_path / "runs", quiet=True))
+                        runs_dir=tmp_path / "runs", quiet=True)).to_dict()
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     assert set(res["model"]["ops"]) >= SHAPE_OPS
     device = [c for c in res["comparisons"] if c["a"] == "device" and c["b"] == "litert-ref"]

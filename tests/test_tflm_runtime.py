@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from conftest import EXAMPLE, ROOT, shared_model, tflm_tree
+from harness.config import RunConfig, resolve_runtime
 from harness.errors import ExitCode
-from harness.run.pipeline import RunConfig, resolve_runtime, run
+from harness.run.pipeline import run
 from harness.runtimes.tflm.firmware import check_tflm_ops, resolver_methods
 from harness.runtimes.tflm.tree import find_tree
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from harness.bench.stats import Figure
 from harness.ops.validate import load_model
-from harness.run.pipeline import EXAMPLE_MODEL
+from harness.resources import EXAMPLE_MODEL
 from harness.runtimes.build import build
-from harness.runtimes.firmware import generate_builtin
+from harness.runtimes.builtin.firmware import generate_builtin
 from harness.targets.table import get_target
 
 

@@ -22,7 +22,8 @@ from harness.device.session import write_inputs_file
 from harness.ops.validate import load_model
 from harness.run.vectors import random_vectors
 from harness.runtimes.build import build
-from harness.runtimes.firmware import SEMIHOST_FILE, generate_builtin
+from harness.runtimes.builtin.firmware import generate_builtin
+from harness.runtimes.project import SEMIHOST_FILE
 from harness.targets.table import get_target
 
 

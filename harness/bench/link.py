@@ -34,7 +34,7 @@ from harness.device.client import WINDOW, DeviceClient
 from harness.device.link import Link
 from harness.ops.validate import load_model
 from harness.runtimes.build import build
-from harness.runtimes.firmware import generate_builtin
+from harness.runtimes.builtin.firmware import generate_builtin
 from harness.targets.table import get_target
 
 CHUNK = 64  # bytes per paced write: USB CDC (e.g. an ST-LINK VCP) moves 64-byte packets

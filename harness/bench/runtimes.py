@@ -14,20 +14,22 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.config import RunConfig
 from harness.ops.validate import load_model
-from harness.run.pipeline import RunConfig, run
+from harness.run.pipeline import run
+from harness.run.result import RunResult
 
 
 def _run(model: Path, runtime: str, vectors: int, runs: Path, tflm_dir: Path | None,
-         target: str, per_layer: bool = False) -> dict:
+         target: str, per_layer: bool = False) -> RunResult:
     refs = ["tflm-host"] if runtime == "tflm" else ["litert-ref", "numpy-int8"]
     return run(RunConfig(model=model, runtime=runtime, tflm_dir=tflm_dir, vectors=vectors,
                          seed=7, runs_dir=runs, quiet=True, references=refs, target=target,
                          per_layer=per_layer))
 
 
-def _outputs(res: dict) -> list[np.ndarray]:
-    with np.load(Path(res["run_dir"]) / "outputs_device.npz") as d:
+def _outputs(res: RunResult) -> list[np.ndarray]:
+    with np.load(res.run_dir / "outputs_device.npz") as d:
         return [d[k] for k in sorted(d.files)]
 
 
@@ -36,8 +38,8 @@ def _first_layer_difference(model: Path, vectors: int, runs: Path, tflm_dir: Pat
     """Re-run both per layer and name the first op whose output differs."""
     a = _run(model, "builtin", vectors, runs, tflm_dir, target, per_layer=True)
     b = _run(model, "tflm", vectors, runs, tflm_dir, target, per_layer=True)
-    ta = np.load(Path(a["run_dir"]) / "tensors_device.npz")
-    tb = np.load(Path(b["run_dir"]) / "tensors_device.npz")
+    ta = np.load(a.run_dir / "tensors_device.npz")
+    tb = np.load(b.run_dir / "tensors_device.npz")
     for op in load_model(model).ops:
         key = f"t_{op.outputs[0]}"
         if key in ta.files and key in tb.files:
@@ -54,12 +56,12 @@ def compare_runtimes(model: Path, vectors: int, tflm_dir: Path | None, target: s
         rows = {}
         for runtime in ("builtin", "tflm"):
             res = _run(model, runtime, vectors, runs, tflm_dir, target)
-            info = res["device"]["info"]
+            info = res.device["info"]
             rows[runtime] = {
-                "verdict": res["verdict"]["status"],
-                "instructions": res["device"]["counter"]["median"],
+                "verdict": str(res.verdict.status),
+                "instructions": res.device["counter"]["median"],
                 "arena": int(info.get("arena_used_bytes") or info.get("arena_used") or 0),
-                "flash": res["build"]["flash_bytes"],
+                "flash": res.build["flash_bytes"],
                 "outputs": _outputs(res),
             }
         diff = max(int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max())

@@ -45,3 +45,4 @@ class OpSpec:
     numpy_int8: Int8Fn | None = None  # the numpy-int8 kernel
     numpy_int8_dtypes: frozenset[str] = INT8  # activation types that kernel handles
     numpy_float: FloatFn | None = None  # the numpy-float kernel (float64, dequantized weights)
+    aliases_input: bool = False  # the output is the input's bytes: the arena shares them

@@ -17,10 +17,4 @@ REFERENCES: dict[str, type[Reference]] = {
     cls.name: cls for cls in (LiteRTRef, LiteRT, TflmHost, NumpyInt8, NumpyFloat, FloatModel)
 }
 
-# The reference each on-target runtime must match bit for bit, then the stand-ins that
-# are bit-exact with it (tested), used when it cannot run a model.
-RUNTIME_REFERENCES = {"builtin": ("litert-ref", "numpy-int8"), "tflm": ("tflm-host",)}
-RUNTIME_REFERENCE = {name: chain[0] for name, chain in RUNTIME_REFERENCES.items()}
-
-__all__ = ["REFERENCES", "RUNTIME_REFERENCE", "RUNTIME_REFERENCES", "Reference",
-           "ReferenceUnavailable"]
+__all__ = ["REFERENCES", "Reference", "ReferenceUnavailable"]

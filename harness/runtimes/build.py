@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.errors import BuildFailed, MissingTool
 from harness.resources import build_dir
-from harness.runtimes.firmware import FirmwareProject
+from harness.runtimes.project import FirmwareProject
 
 CACHE_DIR = build_dir()
 APT_HINT = "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi make"

@@ -67,6 +67,10 @@ class Backend(ABC):
         """What ran the firmware, for results.json."""
         return {"name": self.name}
 
+    @abstractmethod
+    def where(self) -> str:
+        """Where the firmware runs, for the console: 'QEMU netduinoplus2'."""
+
     @property
     def log_path(self) -> Path | None:
         """The backend's own log (the emulator's output), if it keeps one."""

@@ -133,3 +133,6 @@ class BoardBackend(Backend):
 
     def describe(self) -> dict:
         return {"name": self.name, "port": self.port, "flash": self.flash_tool}
+
+    def where(self) -> str:
+        return f"board on {self.port}"

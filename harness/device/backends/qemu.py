@@ -113,6 +113,9 @@ class QemuBackend(Backend):
             self._log.close()
             self._log = None
 
+    def where(self) -> str:
+        return f"QEMU {self.target.qemu_machine}"
+
     def describe(self) -> dict:
         return {"name": self.name, "machine": self.target.qemu_machine,
                 "command": " ".join(self.command(self.port))}

@@ -21,7 +21,7 @@ from harness.device.backends.registry import register
 from harness.device.deadline import Deadline
 from harness.errors import BadInput, DeviceError
 from harness.runtimes.build import require_tool
-from harness.runtimes.firmware import render
+from harness.runtimes.project import render
 from harness.targets.table import TARGETS
 from harness.targets.target import Target
 
@@ -187,6 +187,9 @@ class RenodeBackend(Backend):
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def where(self) -> str:
+        return f"Renode {self.target.renode_platform}"
 
     def describe(self) -> dict:
         return {"name": self.name, "platform": self.target.renode_platform,

@@ -11,12 +11,14 @@ ANY = frozenset({"int8", "int16", "float32"})
 
 SPECS = (
     OpSpec("RESHAPE", check=check_reshape, emit=emit_reshape, emit_dtypes=ANY,
-           numpy_int8=reshape_int8, numpy_int8_dtypes=ANY, numpy_float=reshape_float),
+           numpy_int8=reshape_int8, numpy_int8_dtypes=ANY, numpy_float=reshape_float,
+           aliases_input=True),
     OpSpec("SQUEEZE", check=same_size, emit=squeeze.emit_alias, emit_dtypes=squeeze.DTYPES,
-           numpy_int8=squeeze.same_bytes_int8, numpy_int8_dtypes=squeeze.DTYPES),
+           numpy_int8=squeeze.same_bytes_int8, numpy_int8_dtypes=squeeze.DTYPES,
+           aliases_input=True),
     OpSpec("EXPAND_DIMS", required=(0, 1), check=same_size, emit=squeeze.emit_alias,
            emit_dtypes=squeeze.DTYPES, numpy_int8=squeeze.same_bytes_int8,
-           numpy_int8_dtypes=squeeze.DTYPES),
+           numpy_int8_dtypes=squeeze.DTYPES, aliases_input=True),
     OpSpec("CONCATENATION", check=concatenation.check_concatenation,
            emit=concatenation.emit_concatenation, emit_dtypes=concatenation.DTYPES,
            numpy_int8=concatenation.concatenation_int8,

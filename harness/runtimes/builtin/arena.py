@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.model.graph import Graph
+from harness.ops.registry import OPS
 
 ALIGN = 16
 
@@ -25,7 +26,8 @@ def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+# Ops whose output is their input's bytes (their specs say so): RESHAPE, SQUEEZE, ...
+ALIAS_OPS = frozenset(name for name, spec in OPS.items() if spec.aliases_input)
 
 
 def plan_arena(graph: Graph, alias_ops: frozenset[str] = ALIAS_OPS) -> ArenaPlan:

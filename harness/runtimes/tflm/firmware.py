@@ -12,7 +12,7 @@ import numpy as np
 
 from harness.errors import UnsupportedOp
 from harness.model.graph import Graph
-from harness.runtimes.firmware import (
+from harness.runtimes.project import (
     FIRMWARE_DIR,
     FirmwareProject,
     finish_project,
@@ -107,8 +107,8 @@ def arena_size(graph: Graph, preserve_all: bool) -> tuple[int, str, int | None]:
 def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary, *,
                   baud: int = 115200, semihosting: bool = False,
                   per_layer: bool = False, profile: bool = False) -> FirmwareProject:
-    """The firmware project that runs `graph` through TFLM's MicroInterpreter."""
-    check_tflm_ops(graph, tree)
+    """The firmware project that runs `graph` through TFLM's MicroInterpreter (its ops
+    checked first: :func:`check_tflm_ops`)."""
     methods = resolver_methods(tree)
     names = list(dict.fromkeys(op.name for op in graph.ops))
     arena, note, host = arena_size(graph, per_layer)

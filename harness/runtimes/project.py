@@ -1,4 +1,5 @@
-"""Firmware generation: render the jinja2 templates into a self-contained project.
+"""A firmware project, whatever the runtime: rendered templates, the shell's sources,
+the linker script and the config header, in one folder that builds on its own.
 
 The project holds the generated model code, the target glue (config header,
 linker script, Makefile) and copies of the static firmware sources, so the
@@ -14,14 +15,8 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from harness.model.graph import Graph
 from harness.resources import FIRMWARE_DIR, TEMPLATES_DIR
-from harness.runtimes.builtin.arena import plan_arena
-from harness.runtimes.builtin.lower import lower_graph
 from harness.targets.target import Target
-
-__all__ = ["FIRMWARE_DIR", "FirmwareProject", "finish_project", "generate_builtin", "render",
-           "static_sources"]
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -84,37 +79,6 @@ def static_sources(target: Target, kernels: bool = True) -> dict[str, bytes]:
 
 
 SEMIHOST_FILE = "hx_inputs.bin"
-
-
-def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
-                     rounding: str = "double", opt: str = "-O2",
-                     semihosting: bool = False) -> FirmwareProject:
-    """Generate the builtin-runtime firmware for `graph` on `target`.
-
-    `semihosting` builds in the fast input path for emulators (never for boards:
-    a semihosting call without a debugger faults).
-    """
-    lowered = lower_graph(graph)
-    plan = plan_arena(graph)
-    arena_tensors = [graph.tensors[i] for i in sorted(plan.offsets)]
-    proj = FirmwareProject(target, "builtin", arena_bytes=plan.size,
-                           options={"rounding": rounding, "opt": opt, "baud": str(baud),
-                                    "semihosting": str(int(semihosting))})
-    proj.files.update(static_sources(target))
-    proj.files["model.c"] = _env.get_template("builtin/model.c.j2").render(
-        graph=graph, plan=plan, lowered=lowered, arena_tensors=arena_tensors).encode()
-    defines = ["-DHX_REQUANT_SINGLE_ROUNDING"] if rounding == "single" else []
-    cflags = [*target.cflags, opt, "-g", "-std=c11", "-Wall", "-Wextra", "-ffunction-sections",
-              "-fdata-sections", "-Isrc/shell", "-Isrc/proto", "-Isrc/kernels", "-I.",
-              f"-DHX_MAX_PAYLOAD={target.max_payload}u", *defines]
-    ldflags = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs", "-Tlink.ld",
-               "-Wl,--gc-sections", "-Wl,-Map=firmware.map"]
-    sources = ["model.c"] + sorted(n for n in proj.files if n.endswith(".c") and n != "model.c")
-    vpath = sorted({str(Path(s).parent) for s in sources})
-    proj.files["Makefile"] = _env.get_template("firmware/Makefile.j2").render(
-        target=target, cc="arm-none-eabi-gcc", size_tool="arm-none-eabi-size", cflags=cflags,
-        ldflags=ldflags, sources=sources, vpath=vpath).encode()
-    return finish_project(proj, baud=baud, semihosting=semihosting)
 
 
 def finish_project(proj: FirmwareProject, *, baud: int, semihosting: bool) -> FirmwareProject:

@@ -1,0 +1,33 @@
+"""What the device's counter counted, labelled: cycles or instructions, never mixed up."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.device.backends.base import Backend
+from harness.targets.target import Target
+
+
+def counter_section(kind: str, counts: list[int], backend: Backend, target: Target) -> dict:
+    """Turn the device's raw counter ticks into labelled figures.
+
+    SysTick runs on the core clock: cycles on a board. Under QEMU with -icount
+    shift=0 virtual time advances 1 ns per instruction, so ticks * 1e9 / clock
+    are instructions, not cycles, and are labelled so.
+    """
+    if kind not in ("systick", "dwt") or not counts:
+        return {"kind": kind, "unit": None, "per_inference": [], "median": None}
+    if kind == "dwt":  # only where CYCCNT really counts, so never under QEMU
+        values, unit, how = list(counts), "cycles", "DWT CYCCNT"
+    elif backend.counter_kind == "instructions":
+        values = [round(c * 1e9 / target.clock_hz) for c in counts]
+        unit, how = "instructions", "QEMU -icount shift=0 (1 ns per instruction), SysTick"
+    else:
+        values, unit, how = list(counts), "cycles", "SysTick on the core clock"
+    return {"kind": kind, "unit": unit, "how": how, "per_inference": values,
+            "median": int(np.median(values))}
+
+
+def ticks_scale(counter: dict, target: Target) -> float:
+    """What one raw tick is worth in the counter's unit (instructions under QEMU)."""
+    return 1e9 / target.clock_hz if counter.get("unit") == "instructions" else 1.0
