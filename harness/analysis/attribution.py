@@ -16,9 +16,11 @@ import numpy as np
 from harness.analysis.compare import compare_output
 from harness.analysis.localize import Source, compare_layers
 from harness.model.graph import Graph
+from harness.references import REFERENCES
 
-CHAIN = ["float-model", "numpy-float", "numpy-int8", "litert-ref", "litert", "tflm-host",
-         "device"]
+# The references in their declared chain order, then the device.
+CHAIN = [cls.name for cls in sorted(REFERENCES.values(), key=lambda c: c.chain_position)
+         ] + ["device"]
 REQUANT_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
 TRANSCENDENTAL_OPS = {"SOFTMAX", "LOGISTIC", "TANH"}
 # Which variant of the NumPy int8 arithmetic stands for which catalogue cause.

@@ -21,6 +21,10 @@ class Reference(ABC):
 
     name: str = ""
     description: str = ""
+    #: Its place in the drift chain float-model -> numpy-float -> numpy-int8 = litert-ref
+    #: -> litert -> tflm-host -> device (harness/analysis/attribution.py): lower is
+    #: nearer the float network.
+    chain_position: int = 0
     real_valued: bool = False
 
     @abstractmethod

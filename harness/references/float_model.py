@@ -18,6 +18,7 @@ from harness.references.base import Reference, ReferenceUnavailable
 
 class FloatModel(Reference):
     name = "float-model"
+    chain_position = 0
     description = "the float .tflite of the same network, run by LiteRT"
     real_valued = True
 

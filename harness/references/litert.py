@@ -29,6 +29,7 @@ def condense(message: str) -> str:
 
 class LiteRTRef(Reference):
     name = "litert-ref"
+    chain_position = 3
     description = "LiteRT with TFLite's reference kernels (OpResolverType.BUILTIN_REF)"
     resolver = "BUILTIN_REF"
 
@@ -69,5 +70,6 @@ class LiteRTRef(Reference):
 
 class LiteRT(LiteRTRef):
     name = "litert"
+    chain_position = 4
     description = "LiteRT with its default kernels and delegates (XNNPACK)"
     resolver = "AUTO"

@@ -15,6 +15,7 @@ from harness.references.base import Reference, ReferenceUnavailable
 
 class NumpyFloat(Reference):
     name = "numpy-float"
+    chain_position = 1
     description = "float64 NumPy with dequantized weights: the network free of quantization"
     real_valued = True
 

@@ -19,6 +19,7 @@ from harness.references.base import Reference, ReferenceUnavailable
 
 class NumpyInt8(Reference):
     name = "numpy-int8"
+    chain_position = 2
     description = ("vectorised NumPy int8 kernels (LiteRT reference arithmetic), "
                    "every intermediate inspectable")
     real_valued = False

@@ -11,6 +11,7 @@ from harness.references.base import Reference, ReferenceUnavailable
 
 class TflmHost(Reference):
     name = "tflm-host"
+    chain_position = 5
     description = "TFLite Micro's desktop interpreter (tflite-micro pip package)"
 
     def load(self, model_path: Path, *, per_layer: bool = False) -> None:
