@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from harness.model.graph import Graph
-from harness.ops.c_emit import LoweredOp
+from harness.ops.c_emit import C_TYPES, LoweredOp
 from harness.runtimes.builtin.arena import ArenaPlan, plan_arena
 from harness.runtimes.builtin.lower import lower_graph
 from harness.runtimes.project import FirmwareProject, finish_project, render, static_sources
@@ -44,7 +44,8 @@ def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
     proj.files.update(static_sources(target))
     proj.files["model.c"] = render(
         "builtin/model.c.j2",
-        graph=graph, plan=plan, lowered=lowered_ops, arena_tensors=arena_tensors).encode()
+        graph=graph, plan=plan, lowered=lowered_ops, arena_tensors=arena_tensors,
+        ctypes=C_TYPES).encode()
     defines = ["-DHX_REQUANT_SINGLE_ROUNDING"] if rounding == "single" else []
     cflags = [*target.cflags, opt, "-g", "-std=c11", "-Wall", "-Wextra", "-ffunction-sections",
               "-fdata-sections", "-Isrc/shell", "-Isrc/proto", "-Isrc/kernels", "-I.",
