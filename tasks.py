@@ -116,8 +116,8 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
 def coverage(c: Context) -> None:
     """Print the op x activation dtype table of the builtin runtime and numpy-int8 (markdown).
 
-    Generated from the DTYPES dicts of harness/lower*.py and harness/int8ops*.py; the
-    README's "Op coverage" section holds this output.
+    Generated from the op registry (harness/ops/registry.py); the README's "Op coverage"
+    section holds this output.
     """
     from harness.ops.registry import coverage_table
 
