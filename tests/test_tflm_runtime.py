@@ -66,7 +66,7 @@ def test_resolver_methods_come_from_the_tree() -> None:
 def _tflm_run(model: Path, runs_dir: Path, **kw: object) -> dict:
     cfg = RunConfig(model=model, runtime="tflm", tflm_dir=tflm_tree(), runs_dir=runs_dir,
                     quiet=True, references=["tflm-host", "litert-ref"], **kw)
-    return run(cfg)
+    return run(cfg).to_dict()
 
 
 def _device_vs(res: dict, ref: str) -> dict:
