@@ -1,6 +1,7 @@
 """Fixtures both tiers share: a temporary runs folder, an empty PATH, the device protocol
-code built for the host, the wheel. Shared constants and helpers are in tests/support/
-(paths.py: the checkout, the models, HARNESS_FULL_TESTS, the TFLM tree)."""
+code built for the host, the wheel; and each test marked with its tier. Shared constants
+and helpers are in tests/support/ (paths.py: the checkout, the models, HARNESS_FULL_TESTS,
+the TFLM tree)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ from support.paths import ROOT  # also takes TFLM_DIR out of the environment, be
 from support.testdev import PROTO_DIR
 
 DIST = "tflite_mcu_crosscheck"
+TIERS = ("unit", "integration")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, the folder it is in (`pytest -m unit`)."""
+    here = Path(__file__).parent
+    for item in items:
+        tier = item.path.relative_to(here).parts[0]
+        if tier in TIERS:
+            item.add_marker(tier)
 
 
 @pytest.fixture
