@@ -31,7 +31,7 @@ def test_chain_of_every_int8_op_in_qemu(tmp_path: Path) -> None:
     (pair,) = [p for p in res["per_layer"]["pairs"]
                if p["a"] == "device" and p["b"] == "litert-ref"]
     names = {layer["name"] for layer in pair["layers"]}
-    # DEQUANTIZE and float QUANTIZE are in tests/test_quantize_ops.py's conversion chain.
+    # DEQUANTIZE and float QUANTIZE are in test_conversion_qemu.py's conversion chain.
     assert names >= {spec.name for spec in ELEMENTWISE} | {"QUANTIZE"}, names
     assert all(layer["max_abs_lsb"] == 0 for layer in pair["layers"]), pair["layers"]
 
