@@ -148,10 +148,10 @@ def drift_lines(res: dict) -> list[str]:
 def _drift_line(p: dict) -> str:
     d, cause = p.get("first_divergence"), p.get("cause")
     size = f"{p['max_abs_lsb']} LSB" if p.get("max_abs_lsb") else "0 LSB at the outputs"
-    where = (f"op {d.get('op')} {d.get('name', '')}".rstrip() if isinstance(d, dict)
-             else "op ? (needs --per-layer)")
+    where = (f" from op {d.get('op')} {d.get('name', '')}".rstrip() if isinstance(d, dict)
+             else " (first op: run with --per-layer)")
     why = cause.get("id") if isinstance(cause, dict) and cause.get("id") else "none identified"
-    tail = f": {size} at {where}, cause: {why}"
+    tail = f": {size}{where}, cause: {why}"
     return escape(_fit(f"  {p.get('part')} ({p.get('from')} -> {p.get('to')}){tail}",
                        f"  {p.get('part')}{tail}"))  # the report names both sides
 

@@ -38,7 +38,7 @@ def test_readme_first_command_prints_the_answer_in_15_lines(tmp_path: Path) -> N
     drift = tail[:-2]
     assert any(line.startswith("  quantization") and line.endswith("cause: quantization")
                for line in drift), drift
-    assert all(" LSB at op ? (needs --per-layer), cause: " in line for line in drift), drift
+    assert all(" LSB (first op: run with --per-layer), cause: " in line for line in drift), drift
 
 
 def test_verbose_prints_every_pair_first(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ DEFAULT = [
     "DRIFT: device vs litert-ref [StatefulPartitionedCall_1:0]: 4/40 elements differ, max |d| 2 "
     "LSB",
     "  (tolerance 0)",
-    "  quantization: 1 LSB at op ? (needs --per-layer), cause: none identified",
-    "  platform (litert-ref -> device): 2 LSB at op 5 FULLY_CONNECTED, cause: double vs single "
+    "  quantization: 1 LSB (first op: run with --per-layer), cause: none identified",
+    "  platform (litert-ref -> device): 2 LSB from op 5 FULLY_CONNECTED, cause: double vs single "
     "rounding",
     "  enforced: device vs litert-ref [StatefulPartitionedCall_1:0]: max |d| 2 LSB, tolerance 0: "
     "FAIL",
