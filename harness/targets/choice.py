@@ -68,8 +68,7 @@ def clock_report(info: dict[str, str], clock: str) -> str | None:
         return None
     mhz = f"{int(hz) / 1e6:g} MHz"
     if state == "fallback":
-        return (f"clock: the maximum clock did not come up in time; the device fell back to "
-                f"its {mhz} reset clock (counts are at {mhz})")
+        return f"clock: the maximum did not come up in time; the device runs at {mhz} (reset)"
     if state == "max" or clock == "max":
         return f"clock: {mhz} ({state})"
     return None
