@@ -125,6 +125,8 @@ void hx_clock_init(void) {
   } else {
     to_reset();
     state = "fallback";
+    core_hz = HX_CLOCK_HZ;
+    uart_hz = HX_UART_CLOCK_HZ;
   }
 }
 

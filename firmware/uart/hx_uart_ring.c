@@ -26,9 +26,21 @@
 #endif
 static volatile uint8_t ring[RING_SIZE];
 static volatile uint8_t ring_head, ring_tail;
+static volatile uint8_t paused; /* the interrupt sets it, hx_port_getc() clears it */
+
+__attribute__((weak)) void hx_uart_rx_resume(void) {}
 
 void hx_uart_ring_reset(void) {
   ring_head = ring_tail = 0;
+  paused = 0;
+}
+
+int hx_uart_ring_full(void) {
+  return (uint8_t)((ring_head + 1u) & RING_MASK) == ring_tail;
+}
+
+void hx_uart_ring_pause(void) {
+  paused = 1;
 }
 
 void hx_uart_ring_put(uint8_t b) {
@@ -46,6 +58,10 @@ int hx_port_getc(void) {
   }
   int b = ring[t];
   ring_tail = (uint8_t)((t + 1u) & RING_MASK);
+  if (paused) { /* room again: let the driver take what it held back */
+    paused = 0;
+    hx_uart_rx_resume();
+  }
   return b;
 }
 

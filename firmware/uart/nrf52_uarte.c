@@ -96,11 +96,22 @@ void hx_uart_irq_handler(void) {
   }
   if (hx_mmio_read(EVENTS_ENDRX)) {
     hx_mmio_write(EVENTS_ENDRX, 0u);
+    if (hx_mmio_read(RXD_AMOUNT) && hx_uart_ring_full()) {
+      /* No room: keep the byte in rx_byte and receive no more until
+       * hx_port_getc() has made room (hx_uart_rx_resume). */
+      hx_uart_ring_pause();
+      return;
+    }
     if (hx_mmio_read(RXD_AMOUNT)) {
       hx_uart_ring_put(rx_byte);
     }
     start_rx();
   }
+}
+
+void hx_uart_rx_resume(void) {
+  hx_uart_ring_put(rx_byte);
+  start_rx();
 }
 
 void hx_uart_init(void) {

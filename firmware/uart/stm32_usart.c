@@ -53,11 +53,20 @@ void hx_uart_irq_handler(void) {
   if (!(sr & (SR_RXNE | SR_ORE))) {
     return;
   }
+  if ((sr & SR_RXNE) && hx_uart_ring_full()) {
+    /* No room: the byte waits in DR (an emulator holds the rest back) until
+     * hx_port_getc() has made room and calls hx_uart_rx_resume(). */
+    hx_mmio_clear(USART_CR1, CR1_RXNEIE);
+    hx_uart_ring_pause();
+    return;
+  }
   uint8_t b = (uint8_t)hx_mmio_read(USART_DR);
   if (sr & SR_RXNE) {
     hx_uart_ring_put(b);
   }
 }
+
+void hx_uart_rx_resume(void) { hx_mmio_set(USART_CR1, CR1_RXNEIE); }
 
 void hx_uart_init(void) {
   hx_uart_pins_init();

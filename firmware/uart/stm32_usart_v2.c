@@ -43,10 +43,16 @@ void hx_uart_irq_handler(void) {
   if (isr & ISR_ORE) {
     hx_mmio_write(USART_ICR, ICR_ORECF);
   }
-  if (isr & ISR_RXNE) {
+  if ((isr & ISR_RXNE) && hx_uart_ring_full()) {
+    /* No room: the byte waits in RDR until hx_port_getc() has made room. */
+    hx_mmio_clear(USART_CR1, CR1_RXNEIE);
+    hx_uart_ring_pause();
+  } else if (isr & ISR_RXNE) {
     hx_uart_ring_put((uint8_t)hx_mmio_read(USART_RDR));
   }
 }
+
+void hx_uart_rx_resume(void) { hx_mmio_set(USART_CR1, CR1_RXNEIE); }
 
 void hx_uart_init(void) {
   hx_uart_pins_init();
