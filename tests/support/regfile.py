@@ -35,7 +35,7 @@ def _compile(target: Target, baud: int, clock: str, out: Path) -> Path:
                src / "src/uart" / f"{target.uart.driver}.c", src / "src/uart/hx_uart_ring.c",
                SUPPORT / "hx_regfile.c"]
     lib = out / "libregfile.so"
-    cmd = ["gcc", "-std=c11", "-O1", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror",
+    cmd = ["gcc", "-std=c11", "-O0", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror",
            "-DHX_MMIO_HOST", f"-I{src}", f"-I{src / 'src/shell'}", f"-I{src / 'src/uart'}",
            f"-I{src / 'src/proto'}", *map(str, sources), "-o", str(lib)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -53,6 +53,8 @@ class RegisterFile:
                      "hx_clock_core_hz", "hx_clock_uart_hz", "hx_mmio_read"):
             getattr(self.lib, name).restype = ctypes.c_uint32
         self.lib.hx_clock_state.restype = ctypes.c_char_p
+        self.lib.hx_counter_kind.restype = ctypes.c_char_p
+        self.lib.hx_counter_read.restype = ctypes.c_uint32
         self.lib.hx_regfile_reset()
 
     @classmethod
@@ -115,6 +117,11 @@ class RegisterFile:
     def first_write(self, addr: int) -> int:
         """The position of the first write to `addr` in the log (for order checks)."""
         return next(i for i, (a, _) in enumerate(self.writes()) if a == addr)
+
+    @property
+    def counter_kind(self) -> str:
+        """"dwt" or "systick": what the counter settled on."""
+        return self.lib.hx_counter_kind().decode()
 
     @property
     def core_hz(self) -> int:
