@@ -71,7 +71,7 @@ def run(cfg: RunConfig) -> RunResult:
     else:
         vectors = (load_vectors(cfg.inputs, graph) if cfg.inputs
                    else random_vectors(graph, cfg.vectors, cfg.seed))
-        folder = new_run_folder(cfg.runs_dir, graph.name, cfg.target)
+        folder = new_run_folder(cfg.runs_dir, graph.name, target.name)
     result = RunResult.new(cfg, graph, target, folder, runtime_reason, len(done))
     out = console.Console(quiet=cfg.quiet)
     out.header(result.to_dict())
