@@ -23,8 +23,10 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from harness.device.backends.registry import DEFAULT_EMULATOR
 from harness.errors import BadInput
 from harness.runtimes.tflm.tree import configured_dir
+from harness.targets.table import BOARDS, DEFAULT_TARGET
 
 ROUNDINGS = ("double", "single")
+CLOCKS = ("reset", "max")
 DEFAULT_REFERENCES = ("litert-ref", "litert", "tflm-host", "numpy-int8", "numpy-float")
 
 Parse = Callable[[Any, str], Any]  # (value given, its flag) -> value; BadInput when wrong
@@ -220,7 +222,7 @@ class RunConfig:
 
     model: Path = option(factory=example_model, help="the .tflite to check",
                          shown="the bundled example CNN")
-    target: str = option("stm32f4", "target from the target table")
+    target: str = option(DEFAULT_TARGET, "target (or board) from the target table")
     runtime: str = option("auto", "on-target runtime: builtin, tflm, or auto (tflm when a "
                           "TFLM tree is configured)",
                           check=_known_runtime)
@@ -242,8 +244,10 @@ class RunConfig:
                              "diverging op")
     profile: bool = option(False, "count cycles (instructions under QEMU) per op on the device")
     port: str | None = option(None, "a real board's serial port or URL (/dev/ttyACM0, "
-                              "socket://host:port, rfc2217://...)")
-    flash: str | None = option(None, "flash the board first with pyocd, openocd or st-flash")
+                              "socket://host:port, rfc2217://...), or auto: the one debug "
+                              "probe plugged in")
+    flash: str | None = option(None, "flash the board first with pyocd, openocd, st-flash or "
+                               "nrfjprog")
     resume: Path | None = option(None, "finish a run folder that died, keeping the vectors "
                                  "it measured", recorded=False, metavar="RUN_DIR")
     emulator: str = option(DEFAULT_EMULATOR, "emulator when there is no --port: qemu or renode",
@@ -263,6 +267,12 @@ class RunConfig:
                                           command_line=False, yaml="tflm_dir", recorded=False)
     verbose: bool = option(False, "also print the table of every compared pair at the end",
                            recorded=False, yaml=True, short="-v")
+    board: str | None = option(None, "the real board to build for (its target's data with "
+                               f"the board's pins, clocks and memory): {', '.join(BOARDS)}")
+    clock: str = option("reset", "core clock: reset (as out of reset, no PLL) or max (the "
+                        "board's documented maximum; falls back to reset if the PLL does "
+                        "not lock)",
+                        check=one_of(CLOCKS, "--clock must be 'reset' or 'max', not {value!r}"))
 
     def __post_init__(self) -> None:
         for opt in OPTIONS:

@@ -135,7 +135,8 @@ ON_A_BOARD = dict(model=Path("/m/other.tflite"), target="lm3s6965", runtime="tfl
                   tflm_dir=Path("/trees/tflm"), vectors=3, seed=5, inputs=Path("/in/x.npz"),
                   references=["numpy-int8"], tolerances={"litert": 2}, per_layer=True,
                   float_model=Path("/m/float.tflite"), profile=True, flash="pyocd",
-                  port="socket://localhost:1", baud=9600, timeout=5.5, rounding="single")
+                  port="socket://localhost:1", baud=9600, timeout=5.5, rounding="single",
+                  board="nucleo-f411re", clock="max")
 IN_RENODE = dict(emulator="renode")
 
 
@@ -200,7 +201,7 @@ def test_each_front_end_passes_every_option(monkeypatch: pytest.MonkeyPatch,
             "float_model": "/m/float.tflite", "profile": True, "flash": "pyocd",
             "port": "socket://localhost:1", "baud": "9600", "timeout": "5.5",
             "rounding": "single", "resume": str(tmp_path), "runs_dir": str(tmp_path),
-            "quiet": True, "verbose": True}
+            "quiet": True, "verbose": True, "board": "nucleo-f411re", "clock": "max"}
     assert set(text) | set(IN_RENODE) == {o.name for o in COMMAND_LINE}
     argv = ["run"]
     for o in COMMAND_LINE:
