@@ -99,7 +99,6 @@ def platform_context(target: Target) -> dict:
         "platform": target.renode_platform, "clock_hz": target.clock_hz,
         "dwt": target.core.dwt_cyccnt,
         "cpu_type": CPU_TYPE.get(target.cpu, target.cpu),
-        "vtor": f"0x{target.flash.origin:08X}" if own and target.flash.origin else None,
         "flash_origin": f"0x{target.flash.origin:08X}", "flash_length": f"0x{target.flash.length:X}",
         "ram_origin": f"0x{target.ram.origin:08X}", "ram_length": f"0x{target.ram.length:X}",
         "uart_name": target.renode_uart.rsplit(".", 1)[-1],
@@ -202,9 +201,9 @@ class RenodeBackend(Backend):
         self.boot_timeout = boot_timeout  # Renode (.NET) takes seconds to start
         self.proc: subprocess.Popen | None = None
         self.port = 0
-        self.monitor_port = 0
         self.resc: Path | None = None
         self._log = None
+        self._log_start = 0
 
     @classmethod
     def preflight(cls, target: Target, options: BackendOptions) -> None:
@@ -218,36 +217,52 @@ class RenodeBackend(Backend):
         return self.log_dir / "renode.log"
 
     def command(self) -> list[str]:
-        # --disable-xwt: no GUI; --plain: no colour codes in the log; -P: the monitor on a
-        # port of ours (Renode's default 1234 would clash between runs); --config: a config
+        # --disable-xwt: no GUI; --plain: no colour codes in the log; --console: the Monitor
+        # on stdin/stdout, so that an error in the script reaches renode.log (and no telnet
+        # Monitor opens on port 1234, which would clash between runs); --config: a config
         # file of the run's, the user's own is left alone.
-        return [RENODE, "--disable-xwt", "--plain", "-P", str(self.monitor_port),
+        return [RENODE, "--disable-xwt", "--plain", "--console",
                 "--config", str(self.log_dir / "renode.config"), "-e", f"include @{self.resc}"]
 
     def start(self) -> str:
         require_tool(RENODE, hint=INSTALL_HINT)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for _attempt in range(3):  # a port can be taken between probe and bind
-            self.port, self.monitor_port = free_port(), free_port()
+            self.port = free_port()
             self.resc = render_resc(self.target, self.elf, self.log_dir, self.port,
                                     inputs=self.log_dir / SEMIHOST_FILE)
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+            self._log_start = self._log.tell()  # a resumed run's folder has an old log
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "harness.device.guard", *self.command()],
-                cwd=self.log_dir, stdin=subprocess.DEVNULL, stdout=self._log,
+                # stdin: the Monitor's, open and silent until stop() (EOF would end Renode).
+                cwd=self.log_dir, stdin=subprocess.PIPE, stdout=self._log,
                 stderr=subprocess.STDOUT, env=private_env(self.log_dir),
                 start_new_session=True, preexec_fn=term_with_parent,
             )
             if self._wait_listening():
                 return f"socket://127.0.0.1:{self.port}"
             self.stop()
+            error = self._script_error()
+            if error:
+                raise DeviceError(f"Renode refused the run script: {error}",
+                                  hint=f"log: {self.log_path}")
         tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["?"]
         raise DeviceError(f"Renode did not start: {tail[0]}", hint=f"log: {self.log_path}")
+
+    def _script_error(self) -> str | None:
+        """The Monitor's first error while running run.resc (its next line says why)."""
+        lines = self.log_path.read_bytes()[self._log_start:].decode(errors="replace")
+        lines = lines.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("There was an error executing command"):
+                return " ".join(lines[i + 1:i + 2]).strip() or line
+        return None
 
     def _wait_listening(self) -> bool:
         deadline = Deadline(self.boot_timeout)
         while not deadline.expired():
-            if self.proc.poll() is not None:
+            if self.proc.poll() is not None or self._script_error():
                 return False
             state = _listening(self.port)
             if state is None:  # no /proc: give Renode time, then let pyserial try
@@ -262,6 +277,8 @@ class RenodeBackend(Backend):
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             end_group(proc)  # the guard, Renode's wrapper script and the .NET runtime
+        if proc is not None and proc.stdin is not None:
+            proc.stdin.close()
         if self._log is not None:
             self._log.close()
             self._log = None
