@@ -27,10 +27,10 @@ import time
 from pathlib import Path
 
 from harness.device.backends.base import Backend, free_port
-from harness.device.guard import term_with_parent
 from harness.device.backends.options import BackendOptions
 from harness.device.backends.registry import register
 from harness.device.deadline import Deadline
+from harness.device.guard import term_with_parent
 from harness.errors import BadInput, DeviceError
 from harness.runtimes.build import require_tool
 from harness.runtimes.project import SEMIHOST_FILE, render
@@ -99,7 +99,8 @@ def platform_context(target: Target) -> dict:
         "platform": target.renode_platform, "clock_hz": target.clock_hz,
         "dwt": target.core.dwt_cyccnt,
         "cpu_type": CPU_TYPE.get(target.cpu, target.cpu),
-        "flash_origin": f"0x{target.flash.origin:08X}", "flash_length": f"0x{target.flash.length:X}",
+        "flash_origin": f"0x{target.flash.origin:08X}",
+        "flash_length": f"0x{target.flash.length:X}",
         "ram_origin": f"0x{target.ram.origin:08X}", "ram_length": f"0x{target.ram.length:X}",
         "uart_name": target.renode_uart.rsplit(".", 1)[-1],
         "uart_model": UART_MODEL.get(target.uart.driver, ""),
