@@ -80,15 +80,21 @@ def test(c: Context, k: str = "", full: bool = False, x: bool = False) -> None:
 
 
 @task(help={"model": "the .tflite (default: the bundled example)",
-            "target": "a target with a Renode platform (default stm32f4)"})
-def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
-    """Boot the firmware in Renode and run the rendered Robot suite with renode-test."""
-    import tempfile
-    from pathlib import Path
+            "target": "a target with a Renode platform (default stm32f4)",
+            "vectors": "vectors for the cross-check test case (default 2)",
+            "rounding": "the firmware's requantization rounding (single: a drifting build)",
+            "per_layer": "step op by op and compare every layer"})
+def renode_test(c: Context, model: str = "", target: str = "stm32f4", vectors: int = 2,
+                rounding: str = "double", per_layer: bool = False) -> None:
+    """Run the rendered Robot suite under renode-test: Renode's keywords boot the firmware,
+    the harness's keyword library cross-checks the model under Renode."""
+    import os
+    import time
 
     from harness.device.backends.renode import (
         INSTALL_HINT,
-        render_renode_files,
+        private_env,
+        render_robot,
         renode_test_command,
     )
     from harness.errors import HarnessError
@@ -98,18 +104,28 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
     from harness.runtimes.builtin.firmware import generate_builtin
     from harness.targets.table import get_target
 
+    model = model or str(EXAMPLE_MODEL)
     try:
         require_tool("renode-test", hint=INSTALL_HINT)
         tgt = get_target(target)
-        graph = load_model(model or EXAMPLE_MODEL)
-        elf = build(generate_builtin(graph, tgt, semihosting=False)).elf
+        elf = build(generate_builtin(load_model(model), tgt, semihosting=True)).elf
     except HarnessError as exc:
         raise Exit(f"error: {exc.one_line()}", code=int(exc.code)) from None
-    folder = Path(tempfile.mkdtemp(prefix="renode-test-"))
-    _resc, robot = render_renode_files(tgt, elf, folder)
-    result = c.run(" ".join(renode_test_command(robot)), warn=True, pty=False)
+    # Not in the temp directory: Renode deletes every `renode-*` folder there on start.
+    folder = HERE / "runs" / f"robot-{time.strftime('%Y%m%d-%H%M%S')}-{target}"
+    robot = render_robot(tgt, elf, folder, model=model, vectors=vectors)
+    env = private_env(folder)  # Renode's TMPDIR in the folder; harness importable
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+    # renode-test runs `python3`: the one of this environment, which has the harness.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    args = renode_test_command(robot, f"ROUNDING:{rounding}", f"PER_LAYER:{per_layer}")
+    print(f"renode-test: suite and results in {folder}")
+    with c.cd(str(folder)):
+        result = c.run(" ".join([*args, f"--results-dir={folder / 'results'}"]), env=env,
+                       warn=True, pty=False)
     if result.exited:
-        raise Exit(code=result.exited)
+        raise Exit(f"renode-test failed: see {folder / 'results' / 'log.html'}",
+                   code=result.exited)
 
 
 @task

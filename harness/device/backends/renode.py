@@ -32,6 +32,7 @@ from harness.device.backends.registry import register
 from harness.device.deadline import Deadline
 from harness.device.guard import term_with_parent
 from harness.errors import BadInput, DeviceError
+from harness.resources import EXAMPLE_MODEL
 from harness.runtimes.build import require_tool
 from harness.runtimes.project import SEMIHOST_FILE, render
 from harness.targets.table import TARGETS
@@ -142,6 +143,33 @@ def render_resc(target: Target, elf: Path, folder: Path, port: int,
     path = folder / RESC_NAME
     path.write_text(render("renode/run.resc.j2", **_context(target, elf, folder, port, inputs)))
     return path
+
+
+def render_robot(target: Target, elf: Path, folder: Path, *, model: Path | str,
+                 vectors: int = 2, runs_dir: Path | None = None) -> Path:
+    """Write the renode-test suite (and its platform.repl) into ``folder``: Renode's keywords
+    boot `elf`; the harness's keyword library cross-checks `model` under Renode."""
+    folder.mkdir(parents=True, exist_ok=True)
+    context = _context(target, elf, folder, 0, None)
+    context.update(model=str(Path(model).resolve()), vectors=vectors,
+                   runs_dir=str((runs_dir or folder / "runs").resolve()))
+    path = folder / ROBOT_NAME
+    path.write_text(render("renode/cross_check.robot.j2", **context))
+    return path
+
+
+def render_renode_files(target: Target, elf: Path, folder: Path, port: int | None = None, *,
+                        model: Path | str = "", vectors: int = 2) -> tuple[Path, Path]:
+    """Write run.resc, platform.repl and cross_check.robot into `folder`; (resc, robot)."""
+    resc = render_resc(target, elf, folder, port if port is not None else free_port())
+    return resc, render_robot(target, elf, folder, model=model or EXAMPLE_MODEL,
+                              vectors=vectors)
+
+
+def renode_test_command(robot_file: Path | str, *variables: str) -> list[str]:
+    """The command that runs a Robot suite with Renode's own test runner; `variables` are
+    NAME:VALUE pairs for the suite."""
+    return [RENODE_TEST, str(robot_file), *(f"--variable={v}" for v in variables)]
 
 
 def private_env(folder: Path) -> dict[str, str]:
