@@ -21,10 +21,59 @@ def _in_checkout(path: str, default: str) -> str:
     return str(HERE / default) if path == default else path
 
 
-@task(help={})
-def setup(c: Context) -> None:
+RENODE_RELEASE = "1.15.1"  # the version the harness is tested with (harness/device/backends)
+RENODE_URL = ("https://github.com/renode/renode/releases/download/v{v}/"
+              "renode-{v}.linux-portable.tar.gz")
+# sha256 of that archive. Not pinned yet: the machine this was written on could not reach
+# the release; `invoke setup --renode --renode-sha256 HEX` checks against a digest you trust.
+RENODE_SHA256 = ""
+
+
+@task(help={"renode": "also install Renode's release into ~/.cache/harness (needs internet)",
+            "renode_sha256": "the archive's sha256 to check against (default: the pinned one)"})
+def setup(c: Context, renode: bool = False, renode_sha256: str = "") -> None:
     """Install apt packages (cross-compiler, QEMU) and the Python packages into .venv."""
+    if renode:
+        setup_renode(renode_sha256 or RENODE_SHA256)
+        return
     c.run(f"bash {HERE / 'scripts' / 'bootstrap.sh'}", pty=False)
+
+
+def setup_renode(sha256: str, *, url: str = "", cache: Path | None = None) -> Path:
+    """Download Renode's portable release, check its sha256, unpack it into the user cache;
+    print the PATH line to use. Offline or unchecked: one `error:` line saying what to do."""
+    import hashlib
+    import tarfile
+    import urllib.error
+    import urllib.request
+
+    url = url or RENODE_URL.format(v=RENODE_RELEASE)
+    cache = cache or Path.home() / ".cache" / "harness"
+    dest = cache / f"renode-{RENODE_RELEASE}"
+    if (dest / "renode").exists():
+        print(f'Renode {RENODE_RELEASE} is installed: export PATH="{dest}:$PATH"')
+        return dest
+    by_hand = "install Renode by hand, see renode/README.md"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - fixed https URL
+            data = answer.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise Exit(f"error: cannot download Renode {RENODE_RELEASE} ({exc}): offline? "
+                   f"{by_hand}", code=5) from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256.lower():
+        raise Exit(f"error: Renode archive sha256 {digest} is not the expected "
+                   f"{sha256 or '(none pinned)'}; check it and pass --renode-sha256, or "
+                   f"{by_hand}", code=5)
+    archive = cache / Path(url).name
+    cache.mkdir(parents=True, exist_ok=True)
+    archive.write_bytes(data)
+    with tarfile.open(archive) as tar:
+        tar.extractall(cache / "renode-unpack", filter="data")
+    (top,) = (cache / "renode-unpack").iterdir()
+    top.rename(dest)
+    print(f'Renode {RENODE_RELEASE} installed: export PATH="{dest}:$PATH"')
+    return dest
 
 
 def run(c: Context, **given: Any) -> None:
