@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE, ROOT
+from conftest import ROOT
 
 NO_RENODE = "Renode not installed: `invoke setup --renode`, or see renode/README.md"
 pytestmark = pytest.mark.skipif(shutil.which("renode") is None, reason=NO_RENODE)
