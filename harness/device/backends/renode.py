@@ -41,7 +41,8 @@ from harness.targets.target import Target
 RENODE = "renode"
 RENODE_TEST = "renode-test"
 RENODE_VERSION = "1.15.1"  # the release the harness is tested with
-INSTALL_HINT = "run `invoke setup --renode`, or install Renode by hand: see renode/README.md"
+INSTALL_HINT = ("run `invoke setup --renode`, or install Renode from its release packages by "
+                "hand: see renode/README.md")
 
 # `renode_platform = "harness"`: no platform Renode ships fits; the project's own machine.
 OWN_MACHINE = "harness"
