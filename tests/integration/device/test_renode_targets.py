@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[3]  # the checkout
 
 NO_RENODE = "Renode not installed: `invoke setup --renode`, or see renode/README.md"
 pytestmark = pytest.mark.skipif(shutil.which("renode") is None, reason=NO_RENODE)
@@ -76,7 +77,8 @@ def test_renode_counts_the_instructions_qemu_counts(tmp_path: Path) -> None:
 
 
 def test_person_detect_is_bit_exact_under_renode(tmp_path: Path) -> None:
-    model = ROOT.parent / "shared" / "models" / "person_detect.tflite"
+    shared = Path(os.environ.get("HARNESS_SHARED_MODELS", ROOT.parent / "shared" / "models"))
+    model = shared / "person_detect.tflite"
     if not model.exists():
         pytest.skip(f"person_detect not found at {model}")
     doc = _run(tmp_path, "--model", str(model), "--target", "stm32f4", "--emulator", "renode",
