@@ -55,7 +55,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     """One argument per command-line option of config.OPTIONS (None when not given)."""
     for opt in COMMAND_LINE:
         more = {"action": "store_true"} if opt.switch else {"metavar": opt.metavar}
-        parser.add_argument(opt.flag, dest=opt.name, default=opt.unset,
+        flags = [opt.short, opt.flag] if opt.short else [opt.flag]
+        parser.add_argument(*flags, dest=opt.name, default=opt.unset,
                             help=opt.help_text.replace("%", "%%"), **more)
 
 

@@ -191,7 +191,8 @@ _META = "harness.option"
 def option(default: Any = MISSING, help: str = "", *, factory: Callable[[], Any] | None = None,
            flag: str | None = None, command_line: bool = True, parse: Parse | None = None,
            check: Check | None = None, recorded: bool = True, yaml: bool | str = False,
-           merge: bool = False, shown: str | None = None, metavar: str | None = None) -> Any:
+           merge: bool = False, shown: str | None = None, metavar: str | None = None,
+           short: str | None = None) -> Any:
     """Declare a RunConfig field as a run option.
 
     `flag` defaults to --<name>; `command_line=False` makes a setting that only invoke.yaml
@@ -199,10 +200,11 @@ def option(default: Any = MISSING, help: str = "", *, factory: Callable[[], Any]
     the results: results.json's `config` holds them and --resume restores them. `yaml`
     lets invoke.yaml's `harness:` section set it (True: under the field's name). `merge`:
     a dict given over invoke.yaml's merges entry by entry. `shown` is the default in help.
+    `short` is a one-letter flag for `harness run` (invoke picks its own short flags).
     """
     meta = {_META: dict(help=help, flag=flag, command_line=command_line, parse=parse,
                         check=check, recorded=recorded, yaml=yaml, merge=merge, shown=shown,
-                        metavar=metavar)}
+                        metavar=metavar, short=short)}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -259,6 +261,8 @@ class RunConfig:
     # between the two (resolve_runtime names where the tree came from).
     tflm_config_dir: Path | None = option(None, "TFLite Micro tree from invoke.yaml",
                                           command_line=False, yaml="tflm_dir", recorded=False)
+    verbose: bool = option(False, "also print the table of every compared pair at the end",
+                           recorded=False, yaml=True, short="-v")
 
     def __post_init__(self) -> None:
         for opt in OPTIONS:
@@ -301,6 +305,7 @@ class Option:
     merge: bool
     shown: str | None
     metavar: str  # the value's name in help: TOLERANCE, RUN_DIR
+    short: str | None  # `harness run`'s one-letter flag, if any: -v
     field: Field
 
     @property

@@ -67,7 +67,7 @@ def run(cfg: RunConfig) -> RunResult:
                    else random_vectors(graph, cfg.vectors, cfg.seed))
         folder = new_run_folder(cfg.runs_dir, graph.name, cfg.target)
     result = RunResult.new(cfg, graph, target, folder, runtime_reason, len(done))
-    out = console.Console(quiet=cfg.quiet)
+    out = console.Console(quiet=cfg.quiet, verbose=cfg.verbose)
     out.header(result.to_dict())
     out.line(f"  runtime: {cfg.runtime} ({runtime_reason})")
     if done:
