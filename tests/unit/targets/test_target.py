@@ -66,7 +66,7 @@ V7M = {"fault_status": True, "dwt": True, "mve": "none"}  # Armv7-M/Armv8-M Main
 # CMSDK UART0 at 0x40004000 with RX on IRQ 0 and TX on 1, num-irq 32, SYSCLK 25 MHz.
 MPS2 = {"flash": (0x00000000, 4 * MIB), "ram": (0x20000000, 4 * MIB),
         "uart": ("cmsdk_uart", 0x40004000, (0, 1), 25_000_000), "clock_hz": 25_000_000,
-        "num_irqs": 32, "renode": (None, None), "openocd": None, "secure": False,
+        "num_irqs": 32, "renode": ("harness", "sysbus.uart0"), "openocd": None, "secure": False,
         "sizes": SIZES}
 EXPECTED = {
     # STM32F405 (QEMU hw/arm/stm32f405_soc.c, netduinoplus2): flash 1 MB at 0x08000000,
@@ -87,7 +87,7 @@ EXPECTED = {
                   "flash": (0x00000000, 256 * KIB), "ram": (0x20000000, 16 * KIB),
                   "uart": ("nrf51_uart", 0x40002000, (2,), 16_000_000),
                   "clock_hz": 16_000_000, "num_irqs": 32, "qemu": "microbit",
-                  "renode": (None, None), "openocd": None, "secure": False,
+                  "renode": ("harness", "sysbus.uart0"), "openocd": None, "secure": False,
                   "sizes": (2 * KIB, 256, 128), "soc": "nRF51822-QFAA",
                   "boards": ("BBC micro:bit v1",)},
     "cortex-m3": {"cpu": "cortex-m3", "arch": "armv7-m", "fpu": "none", **V7M,
@@ -109,7 +109,8 @@ EXPECTED = {
                    "flash": (0x10000000, 4 * MIB), "ram": (0x38000000, 4 * MIB),
                    "uart": ("cmsdk_uart", 0x50200000, (32, 33), 20_000_000),
                    "clock_hz": 20_000_000, "num_irqs": 124, "qemu": "mps2-an505",
-                   "renode": (None, None), "openocd": None, "secure": True, "sizes": SIZES,
+                   "renode": ("harness", "sysbus.uart0"), "openocd": None, "secure": True,
+                   "sizes": SIZES,
                    "soc": "MPS2 AN505", "boards": ("MPS2+ AN505",)},
     # AN547 / SSE-300 (mps2-tz.c): Secure ITCM 0x10000000 and DTCM 0x30000000, 512 KB each;
     # UART0 at 0x59303000 on IRQs 33/34 and a 25 MHz APB clock; core 32 MHz; 32 + 96 IRQs.
@@ -119,7 +120,8 @@ EXPECTED = {
                    "flash": (0x10000000, 512 * KIB), "ram": (0x30000000, 512 * KIB),
                    "uart": ("cmsdk_uart", 0x59303000, (33, 34), 25_000_000),
                    "clock_hz": 32_000_000, "num_irqs": 128, "qemu": "mps3-an547",
-                   "renode": (None, None), "openocd": None, "secure": True, "sizes": SIZES,
+                   "renode": ("harness", "sysbus.uart0"), "openocd": None, "secure": True,
+                   "sizes": SIZES,
                    "soc": "MPS3 AN547", "boards": ("MPS3 AN547",)},
 }
 
