@@ -40,6 +40,9 @@ class Backend(ABC):
     name: str = ""
     emulated: bool = False  # an emulator: picked with --emulator when there is no --port
     counter_kind: str = "none"  # what INVOKED counts mean here
+    # Set where the backend itself supplies the device's counter (Renode hooks the firmware's
+    # counter read): INVOKED counts are then `counter_kind` units as they are, read this way.
+    counter_how: str = ""
     semihosting: bool = False  # inputs may be read from a host file (emulators)
 
     @classmethod
