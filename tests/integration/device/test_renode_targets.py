@@ -22,7 +22,8 @@ pytestmark = pytest.mark.skipif(shutil.which("renode") is None, reason=NO_RENODE
 # Every target whose example run passes under Renode 1.15.1 (README "Renode" table).
 # cortex-m55 is left out: Renode 1.15 has no Cortex-M55, and on its Cortex-M85 the
 # example drifts (README).
-PASSING = ["stm32f4", "cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33"]
+PASSING = ["stm32f4", "cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "stm32h7",
+           "nrf52840"]
 
 
 def _run(tmp_path: Path, *args: str) -> dict:
