@@ -164,7 +164,8 @@ def input_warnings(rows: list[dict], random_inputs: bool) -> list[dict]:
         r = min(hits, key=lambda r: (worst(r), r["op"]))
         what = (f"clip {_pct(r['clipped'])} of" if kind == "clipping"
                 else f"use only {_pct(r['range_used'])} of the int8 range of")
-        more = f" ({len(hits) - 1} more ops likewise)" if len(hits) > 1 else ""
+        more = (f" ({len(hits) - 1} more op{'s' if len(hits) > 2 else ''} likewise)"
+                if len(hits) > 1 else "")
         out.append({"kind": kind, "op": r["op"], "name": r["name"],
                     "fraction": r["clipped"] if kind == "clipping" else r["range_used"],
                     "ops": [h["op"] for h in hits],

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
@@ -129,17 +130,17 @@ def _shapes(layers: Sequence[Layer], input_shape: Sequence[int]) -> list[list[in
     return shapes
 
 
-def float_model(layers: Sequence[Layer], input_shape: Sequence[int]) -> bytes:
-    """The float32 .tflite."""
+def float_model(layers: Sequence[Layer], input_shape: Sequence[int], prefix: str = "l") -> bytes:
+    """The float32 .tflite; another `prefix` names its tensors unlike the int8 twin's."""
     b = ModelBuilder(description="support.synth_quant float")
     x = b.add_tensor("input", input_shape, TT.FLOAT32)
     b.inputs.append(x)
     for k, (layer, shape) in enumerate(zip(layers, _shapes(layers, input_shape), strict=True)):
-        w = b.add_tensor(f"l{k}/weights", layer.weights.shape, TT.FLOAT32,
+        w = b.add_tensor(f"{prefix}{k}/weights", layer.weights.shape, TT.FLOAT32,
                          data=layer.weights.astype(np.float32))
-        bias = b.add_tensor(f"l{k}/bias", layer.bias.shape, TT.FLOAT32,
+        bias = b.add_tensor(f"{prefix}{k}/bias", layer.bias.shape, TT.FLOAT32,
                             data=layer.bias.astype(np.float32))
-        y = b.add_tensor(f"l{k}/out", shape, TT.FLOAT32)
+        y = b.add_tensor(f"{prefix}{k}/out", shape, TT.FLOAT32)
         _op(b, layer, x, w, bias, y, int8=False)
         x = y
     return b.build(x)
@@ -181,3 +182,22 @@ def dense_stack(sizes: Sequence[int], seed: int = 0,
         fields.update((overrides or {}).get(k, {}))
         layers.append(Dense(**fields))
     return layers
+
+
+def sparse_samples(count: int, depth: int = 32, active: int = 3, seed: int = 0) -> np.ndarray:
+    """Inputs like spectrogram frames: `active` of `depth` features in [0, 1], the rest 0.
+    Calibrated on these, a model sees random full-range vectors far outside its ranges."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((count, depth))
+    for row in x:
+        row[rng.choice(depth, active, replace=False)] = rng.uniform(0, 1, active)
+    return x
+
+
+def write_twin(folder: Path, layers: Sequence[Layer], input_shape: Sequence[int],
+               calibration: np.ndarray, name: str = "twin") -> tuple[Path, Path]:
+    """Write `name`_int8.tflite and `name`_float.tflite into `folder`; return both paths."""
+    q, f = folder / f"{name}_int8.tflite", folder / f"{name}_float.tflite"
+    q.write_bytes(int8_model(layers, input_shape, calibration))
+    f.write_bytes(float_model(layers, input_shape))
+    return q, f
