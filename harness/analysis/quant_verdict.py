@@ -5,8 +5,8 @@ Reads the rows of harness/analysis/quantization.py. The jump at an op is how far
 falls below the lowest SNR of its inputs (an input without error counts as the SNR a
 full-range signal rounded to the op's integer type has: 20 log10(2^bits), 48.2 dB for
 int8). The cause is read from the evidence at that op, in this order:
-  clipping             many float values lie beyond the int8 rails and clipping makes
-                       much of the error there (calibration range too narrow);
+  clipping             float values lie beyond the int8 rails and clipping makes half
+                       the error power there or more (calibration range too narrow);
   weight quantization  the weights' curve (numpy-float vs float-model) falls more there
                        than the activations' (needs --float-model);
   accumulation         the op sums many products and its inputs' noise comes out louder,
@@ -25,8 +25,7 @@ import numpy as np
 from harness.model.graph import Graph
 
 # Cause thresholds (see the module docstring).
-CLIP_CAUSE = 0.01  # at least 1% of the float values clipped ...
-CLIP_SHARE = 0.5  # ... and clipping makes at least half the error power there
+CLIP_SHARE = 0.5  # clipping makes at least half the error power there
 SIGNIFICANT_DB = 6.0  # a weight or accumulation cause needs its curve to fall this much
 ACCUMULATION_MIN = 16  # products summed per output, at least
 RESOLUTION_LOSS_DB = 12.0  # rounding alone leaves this much less than a full-range signal
@@ -96,7 +95,7 @@ def _cause(row: dict, jump: dict[str, float | None]) -> tuple[str, str]:
 
 
 def _clipping(row: dict, jump: dict) -> tuple[str, str] | None:
-    if (row["clipped"] or 0) < CLIP_CAUSE or (row["clip_error_share"] or 0) < CLIP_SHARE:
+    if not row["clipped"] or (row["clip_error_share"] or 0) < CLIP_SHARE:
         return None
     return "clipping", (f"{_pct(row['clipped'])} of its float values lie beyond the int8 "
                         f"rails and clipping makes {_pct(row['clip_error_share'])} of the "

@@ -43,15 +43,18 @@ def _same_shape(q: Graph, f: Graph, qi: int, fi: int) -> bool:
 
 
 def _by_name(q: Graph, f: Graph) -> dict[int, int]:
-    """Ops whose output tensors have the same unique, non-empty name and shape."""
+    """Ops of the same type whose output tensors have the same unique, non-empty name and
+    shape (the converter names the int8 graph's last DEQUANTIZE as the float graph's last op,
+    so the type must agree too)."""
     names: dict[str, list[int]] = {}
     for op in f.ops:
         names.setdefault(f.tensors[op.outputs[0]].name, []).append(op.index)
     pairs = {}
     for op in q.ops:
         found = names.get(q.tensors[op.outputs[0]].name, [])
-        if q.tensors[op.outputs[0]].name and len(found) == 1 and _same_shape(
-                q, f, op.outputs[0], f.ops[found[0]].outputs[0]):
+        if (q.tensors[op.outputs[0]].name and len(found) == 1
+                and f.ops[found[0]].name == op.name
+                and _same_shape(q, f, op.outputs[0], f.ops[found[0]].outputs[0])):
             pairs[op.index] = found[0]
     return pairs
 

@@ -106,7 +106,9 @@ def _weights(layer: Layer) -> tuple[np.ndarray, list[float]]:
     return q, scales[:1] if layer.per_tensor else scales
 
 
-def _op(b: ModelBuilder, layer: Layer, x: int, w: int, bias: int, y: int, int8: bool) -> None:
+def layer_op(b: ModelBuilder, layer: Layer, x: int, w: int, bias: int, y: int,
+             int8: bool) -> None:
+    """The layer's op from tensor x to y, with its weights and bias tensors."""
     act = 1 if layer.relu else 0
     if isinstance(layer, Dense):
         opt = schema.FullyConnectedOptionsT()
@@ -141,7 +143,7 @@ def float_model(layers: Sequence[Layer], input_shape: Sequence[int], prefix: str
         bias = b.add_tensor(f"{prefix}{k}/bias", layer.bias.shape, TT.FLOAT32,
                             data=layer.bias.astype(np.float32))
         y = b.add_tensor(f"{prefix}{k}/out", shape, TT.FLOAT32)
-        _op(b, layer, x, w, bias, y, int8=False)
+        layer_op(b, layer, x, w, bias, y, int8=False)
         x = y
     return b.build(x)
 
@@ -165,7 +167,7 @@ def int8_model(layers: Sequence[Layer], input_shape: Sequence[int],
                             zero_point=[0] * len(b_scales))
         s_out, zp_out = _asymmetric(*ranges[k + 1])
         y = b.add_tensor(f"l{k}/out", shape, TT.INT8, scale=s_out, zero_point=zp_out)
-        _op(b, layer, x, w, bias, y, int8=True)
+        layer_op(b, layer, x, w, bias, y, int8=True)
         x, s_in = y, s_out
     return b.build(x)
 

@@ -27,9 +27,11 @@ from harness.references.runner import ReferenceResult
 from harness.report.console import quantization_lines
 from harness.report.html import render_html
 from harness.run.vectors import load_vectors, random_vectors
+from support import synth_convert
 from support import synth_quant as sq
 from support.paths import EXAMPLE, shared_model
 from support.quant_refs import quant_refs
+from support.synth_builder import ModelBuilder
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -149,6 +151,22 @@ def test_layerwise_error_is_what_each_op_adds_itself(tmp_path: Path) -> None:
     assert after["layerwise"]["debugger"]["num_elements"] == 32
 
 
+def test_well_calibrated_conv_twin_is_matched_and_quiet(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    layers = [sq.Conv(rng.normal(0, 0.3, (6, 3, 3, 2)), rng.normal(0, 0.1, 6)),
+              sq.Dense(rng.normal(0, 0.1, (4, 6 * 6 * 6)), rng.normal(0, 0.1, 4), relu=False)]
+    x = rng.normal(0, 1, (40, 6, 6, 2))
+    q, f = sq.write_twin(tmp_path, layers, (1, 6, 6, 2), x)  # the test inputs are in range
+    np.save(tmp_path / "x.npy", x[30:].reshape(10, 1, 6, 6, 2))
+    sec = _section(q, f, load_vectors(tmp_path / "x.npy", load_model(q)), False)
+    conv, dense = sec["layers"]
+    assert conv["weight_tensor"]["per_channel"] and conv["weight_tensor"]["channels"] == 6
+    assert (conv["reduction"], dense["reduction"]) == (18, 216)
+    assert conv["layerwise"]["float_weights"] and dense["layerwise"]["float_weights"]
+    assert all(r["total"]["snr_db"] > 30 for r in sec["layers"])
+    assert sec["warnings"] == [] and sec["verdict"]["cause"] in ("int8 rounding", "accumulation")
+
+
 # ---- the input warnings --------------------------------------------------------------------
 
 
@@ -209,6 +227,30 @@ def test_float_tensors_match_by_name_then_by_position(tmp_path: Path) -> None:
         assert m.tensors[q.inputs[0]] == 0 and not m.weights_differ
     m = match_ops(q, f := load_model(longer))
     assert m.ops == {0: 0, 1: 1} and [f.tensors[i].name for i in m.unmatched_float] == ["l2/out"]
+
+
+def test_conversions_at_the_edges_carry_their_match(tmp_path: Path) -> None:
+    """float in -> QUANTIZE -> FULLY_CONNECTED -> DEQUANTIZE "out" against one float
+    FULLY_CONNECTED also called "out" (as the converter names them): the FC pairs with the
+    FC, the conversions pass the match through."""
+    b = ModelBuilder(seed=1)
+    x = synth_convert.model_input(b, [1, 8], "float32")
+    y = b.fully_connected(synth_convert.convert(b, x, "int8", 0.05, 0), units=4, name="fc")
+    (tmp_path / "q.tflite").write_bytes(b.build(synth_convert.convert(b, y, "float32",
+                                                                      name="out")))
+    fb = ModelBuilder(seed=1)
+    fx = synth_convert.model_input(fb, [1, 8], "float32")
+    w = fb.add_tensor("w", [4, 8], sq.TT.FLOAT32, data=np.ones((4, 8), np.float32))
+    bias = fb.add_tensor("b", [4], sq.TT.FLOAT32, data=np.zeros(4, np.float32))
+    out = fb.add_tensor("out", [1, 4], sq.TT.FLOAT32)
+    sq.layer_op(fb, sq.Dense(np.ones((4, 8)), np.zeros(4)), fx, w, bias, out, int8=False)
+    (tmp_path / "f.tflite").write_bytes(fb.build(out))
+    q, f = load_model(tmp_path / "q.tflite"), load_model(tmp_path / "f.tflite")
+    m = match_ops(q, f)
+    assert m.ops == {1: 0}
+    assert {i: m.tensors[op.outputs[0]] for i, op in enumerate(q.ops)} == {
+        0: f.inputs[0], 1: f.outputs[0], 2: f.outputs[0]}
+    assert list(m.weights_differ) == [1]  # random int8 weights are no quantization of ones
 
 
 def test_hello_world_float_is_no_twin_and_numpy_float_still_splits(tmp_path: Path) -> None:
