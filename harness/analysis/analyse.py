@@ -46,6 +46,17 @@ def _float_graph(path: Path | None) -> Graph | None:
         return None
 
 
+def _quantization(graph: Graph, refs: dict[str, ReferenceResult], float_model: Path | None,
+                  random_inputs: bool) -> dict | None:
+    """The per-layer quantization analysis; it explains, it decides nothing, so a model it
+    cannot read is said in the section and never sinks the run."""
+    try:
+        return quantization_section(graph, refs, _float_graph(float_model), random_inputs)
+    except Exception as exc:  # noqa: BLE001 - the measured results must reach results.json
+        return {"status": "not measured",
+                "reason": f"the analysis failed: {type(exc).__name__}: {exc}"[:300]}
+
+
 def analyse(graph: Graph, vectors: list[np.ndarray], device_outputs: list[np.ndarray] | None,
             device_tensors: dict[int, np.ndarray], refs: dict[str, ReferenceResult],
             own_ref: str, tolerances: dict[str, int], per_layer: bool,
@@ -68,6 +79,6 @@ def analyse(graph: Graph, vectors: list[np.ndarray], device_outputs: list[np.nda
         pairs = [("device", n) for n in names if "device" in layers]
         pairs += [(b, a) for a, b in combinations(names, 2)]
         section = localize(graph, layers, pairs)
-    quantization = quantization_section(graph, refs, _float_graph(float_model), random_inputs)
+    quantization = _quantization(graph, refs, float_model, random_inputs)
     attribution = attribute(graph, outputs, layers, vectors, own_ref, rounding, quantization)
     return comparisons, section, attribution

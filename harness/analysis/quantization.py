@@ -138,11 +138,14 @@ def rerun(graph: Graph, op: Op, q_real: dict[int, np.ndarray],
         return None
     count = len(q_real[op.outputs[0]])
     outs = []
-    for k in range(count):
-        ins = [q_real[i][k] if i in q_real else
-               weights[i] if i in weights else const_value(graph, i) for i in op.inputs]
-        outs.append(np.asarray(spec.numpy_float(graph, op, ins), np.float64))
-    return np.stack(outs).reshape(q_real[op.outputs[0]].shape)
+    try:
+        for k in range(count):
+            ins = [q_real[i][k] if i in q_real else
+                   weights[i] if i in weights else const_value(graph, i) for i in op.inputs]
+            outs.append(np.asarray(spec.numpy_float(graph, op, ins), np.float64))
+        return np.stack(outs).reshape(q_real[op.outputs[0]].shape)
+    except (ValueError, IndexError, KeyError):  # weights of another shape: not comparable
+        return None
 
 
 def weight_info(graph: Graph, op: Op, floats: dict[int, np.ndarray]) -> dict | None:
@@ -178,11 +181,14 @@ def _symmetric_snr(w: np.ndarray, axis: int, per_channel: bool) -> float | None:
 
 def _real(graph: Graph, tensors: dict[int, np.ndarray], real_valued: bool
           ) -> dict[int, np.ndarray]:
-    """A source's tensors as real values (integer sources dequantized)."""
+    """A source's activation tensors as real values (integer sources dequantized; LiteRT
+    also hands back the constants, per-channel weights among them: left out)."""
+    keep = {i: v for i, v in tensors.items()
+            if 0 <= i < len(graph.tensors) and not graph.tensors[i].is_const}
     if real_valued:
-        return {i: np.asarray(v, np.float64) for i, v in tensors.items()}
-    return {i: dequantize(graph.tensors[i], v) for i, v in tensors.items()
-            if i < len(graph.tensors)}
+        return {i: np.asarray(v, np.float64) for i, v in keep.items()}
+    return {i: dequantize(graph.tensors[i], v) for i, v in keep.items()
+            if not graph.tensors[i].per_channel}
 
 
 def _layerwise(graph: Graph, op: Op, q_real: dict[int, np.ndarray],
@@ -227,6 +233,12 @@ def layer_row(graph: Graph, op: Op, q_real: dict[int, np.ndarray],
     return row
 
 
+def _comparable(t: Tensor) -> bool:
+    """A quantized integer tensor with one usable scale."""
+    return (t.quantized and not t.per_channel and np.dtype(t.dtype).kind in "iu"
+            and math.isfinite(t.scale) and t.scale > 0)
+
+
 def _sources(refs: dict) -> tuple[str | None, str | None, str | None, str]:
     """(int8 side, numpy-float, float-model) among the references with tensors, and why
     not when a side is missing."""
@@ -269,7 +281,7 @@ def quantization_section(graph: Graph, refs: dict, float_graph: Graph | None = N
     m_real = _real(graph, refs[m].tensors, True) if m and twin else {}
     rows = [layer_row(graph, op, q_real, f_real, m_real,
                       float_weights(graph, float_graph, match, op) if m_real else {})
-            for op in graph.ops if graph.tensors[op.outputs[0]].quantized
+            for op in graph.ops if _comparable(graph.tensors[op.outputs[0]])
             and op.outputs[0] in q_real]
     verdict = decide(graph, rows)
     warnings = [] if twin else [_not_twin(match)]
