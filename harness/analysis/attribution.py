@@ -169,7 +169,7 @@ def quantization_cause(quantization: dict | None) -> dict | None:
     verdict = (quantization or {}).get("verdict")
     if not verdict:
         return None
-    return {"id": verdict["cause"], "op": verdict["op"],
+    return {"id": verdict["cause"], "op": verdict["op"], "name": verdict["name"],
             "evidence": f"the error jumps at op {verdict['op']} ({verdict['name']}): "
                         f"{verdict['evidence']}"}
 

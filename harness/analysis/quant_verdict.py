@@ -148,10 +148,12 @@ def _resolution(row: dict, jump: dict) -> tuple[str, str] | None:
 
 
 def input_warnings(rows: list[dict], random_inputs: bool) -> list[dict]:
-    """Warnings when the vectors clip much of an activation or leave its range unused."""
+    """Warnings when the vectors clip much of an activation or leave its range unused; each
+    with a `message` and, for the console's one line, a `short` one."""
     who = "random vectors" if random_inputs else "the given vectors"
     fix = ("pass --inputs with real samples" if random_inputs
            else "check that they are real samples")
+    hint = "use --inputs with real data" if random_inputs else "are they real samples?"
     out = []
     for kind, bad, worst in (
             ("clipping", lambda r: r["clipped"] >= WARN_CLIPPED, lambda r: -r["clipped"]),
@@ -163,6 +165,9 @@ def input_warnings(rows: list[dict], random_inputs: bool) -> list[dict]:
         r = min(hits, key=lambda r: (worst(r), r["op"]))
         what = (f"clip {_pct(r['clipped'])} of" if kind == "clipping"
                 else f"use only {_pct(r['range_used'])} of the int8 range of")
+        short = (f"clip {_pct(r['clipped'])} of op {r['op']} {r['name']}'s output"
+                 if kind == "clipping" else
+                 f"span {_pct(r['range_used'])} of op {r['op']} {r['name']}'s range")
         more = (f" ({len(hits) - 1} more op{'s' if len(hits) > 2 else ''} likewise)"
                 if len(hits) > 1 else "")
         out.append({"kind": kind, "op": r["op"], "name": r["name"],
@@ -170,7 +175,8 @@ def input_warnings(rows: list[dict], random_inputs: bool) -> list[dict]:
                     "ops": [h["op"] for h in hits],
                     "message": f"{who} {what} op {r['op']} ({r['name']})'s output{more}; "
                                f"the quantization figures describe these vectors, not your "
-                               f"data: {fix}"})
+                               f"data: {fix}",
+                    "short": f"{who} {short}; {hint}"})
     return out
 
 

@@ -301,7 +301,9 @@ def _not_twin(match: Match) -> dict:
             "ops": sorted(match.weights_differ),
             "message": f"--float-model is not the float twin of this int8 model: the weights "
                        f"of op {op} differ by up to {dev:g} LSB (quantizing moves a weight by "
-                       f"half an LSB at most); per layer, only numpy-float is compared"}
+                       f"half an LSB at most); per layer, only numpy-float is compared",
+            "short": f"--float-model is not this int8 model's float twin (op {op}'s weights "
+                     f"differ by {dev:.0f} LSB)"}
 
 
 def tensors_needed(names: list[str]) -> set[str]:
