@@ -111,6 +111,8 @@ def _drift_part(p: dict) -> dict:
     return {"part": p.get("part"), "from": p.get("from"), "to": p.get("to"), "state": state,
             "max": fmt(lsb), "rmse": fmt(p.get("rmse")),
             "first": (f"op {d.get('op')} {d.get('name', '')}" if isinstance(d, dict)
+                      else f"jumps at op {cause['op']} {cause.get('name') or ''}"  # quantization
+                      if cause and cause.get("op") is not None
                       else "not localised (needs --per-layer)" if state == "drift" else "none"),
             "cause": cause.get("id") if cause else "none identified" if state == "drift"
             else "-", "evidence": cause.get("evidence", "") if cause else ""}

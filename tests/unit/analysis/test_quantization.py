@@ -25,13 +25,14 @@ from harness.model.graph import Tensor
 from harness.ops.validate import load_model
 from harness.references.float_model import match_ops
 from harness.references.runner import ReferenceResult
-from harness.report.console import quantization_lines
+from harness.report.console import Console, quantization_lines
 from harness.report.html import render_html
 from harness.run.vectors import load_vectors, random_vectors
 from support import synth_convert
 from support import synth_quant as sq
 from support.paths import EXAMPLE, shared_model
 from support.quant_refs import quant_refs
+from support.results import make_results
 from support.synth_builder import ModelBuilder
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -277,3 +278,18 @@ def test_section_needs_a_float_side_and_says_why_not() -> None:
                                                                           "numpy-float"}
     assert tensors_needed(["litert-ref", "float-model"]) == {"litert-ref", "float-model"}
     assert tensors_needed(["litert-ref", "numpy-int8"]) == set()
+
+
+def test_quantization_part_names_its_op_in_the_console_and_the_report(
+        capsys: pytest.CaptureFixture) -> None:
+    res = make_results()
+    quant = res["attribution"]["quantization"]
+    res["attribution"]["parts"][0]["cause"] = quantization_cause(quant)
+    Console().summary(res)
+    out = capsys.readouterr().out.splitlines()
+    assert "  quantization (numpy-float -> litert-ref): 1 LSB (jumps at op 5 FULLY_CONNECTED), " \
+           "cause: clipping" in out
+    drift = render_html(res)
+    drift = drift[drift.index('<section id="drift">'):drift.index('<section id="enforced">')]
+    assert "jumps at op 5 FULLY_CONNECTED" in drift
+    assert "the error jumps at op 5 (FULLY_CONNECTED): 31% of its float values" in drift
