@@ -230,7 +230,8 @@ class RunConfig:
                                    "$TFLM_DIR, else invoke.yaml)")
     vectors: int = option(10, "number of seeded random input vectors", check=at_least(1))
     seed: int = option(0, "seed for the random vectors", check=at_least(0))
-    inputs: Path | None = option(None, "input vectors from a .npy/.npz file instead")
+    inputs: Path | None = option(None, "input vectors from a .npy/.npz file, or a folder of "
+                                 ".npy files (one vector each), instead")
     references: list[str] = option(
         factory=lambda: list(DEFAULT_REFERENCES), yaml=True, check=_known_references,
         help="comma-separated desktop references: litert-ref, litert, tflm-host, numpy-int8, "

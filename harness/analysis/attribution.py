@@ -163,9 +163,22 @@ def explain(part: str, first: dict | None, graph: Graph, target: Source | None,
     return {"id": cause, "evidence": f"{where}; no arithmetic variant reproduces it{tail}"}
 
 
+def quantization_cause(quantization: dict | None) -> dict | None:
+    """The quantization part's cause: the op where the per-layer error jumps and why
+    (harness/analysis/quantization.py), or None without that analysis."""
+    verdict = (quantization or {}).get("verdict")
+    if not verdict:
+        return None
+    return {"id": verdict["cause"], "op": verdict["op"], "name": verdict["name"],
+            "evidence": f"the error jumps at op {verdict['op']} ({verdict['name']}): "
+                        f"{verdict['evidence']}"}
+
+
 def attribute(graph: Graph, outputs: dict[str, Outputs], layers: dict[str, Source],
-              vectors: list[np.ndarray], own_ref: str, rounding: str = "double") -> dict:
-    """results.json's `attribution` section."""
+              vectors: list[np.ndarray], own_ref: str, rounding: str = "double",
+              quantization: dict | None = None) -> dict:
+    """results.json's `attribution` section; `quantization` (the per-layer quantization
+    analysis) names the quantization part's cause and is kept as its own key."""
     chain = [{"stage": s, "status": "ok" if s in outputs else "not run"} for s in CHAIN]
     parts = []
     for part, froms, tos in part_definitions(own_ref):
@@ -191,10 +204,12 @@ def attribute(graph: Graph, outputs: dict[str, Outputs], layers: dict[str, Sourc
             diverging = [x["op"] for x in (pl["layers"] if pl else []) if x["max_abs_lsb"] > 0]
         if worst.max_abs_lsb > 0 or row["first_divergence"]:
             # Also when later layers absorb it: an intermediate drift is still drift.
-            row["cause"] = explain(part, row["first_divergence"], graph, layers.get(a), vectors,
-                                   rounding, diverging)
+            row["cause"] = ((part == "quantization" and quantization_cause(quantization))
+                            or explain(part, row["first_divergence"], graph, layers.get(a),
+                                       vectors, rounding, diverging))
         parts.append(row)
-    return {"chain": chain, "parts": parts, "summary": _summary(parts)}
+    return {"chain": chain, "parts": parts, "summary": _summary(parts),
+            "quantization": quantization}
 
 
 def _summary(parts: list[dict]) -> str:

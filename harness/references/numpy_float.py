@@ -1,4 +1,8 @@
-"""`numpy-float`: the graph in float64 with dequantized weights and biases."""
+"""`numpy-float`: the graph in float64 with dequantized weights and biases.
+
+QUANTIZE and DEQUANTIZE only change how a value is stored: in float they are the
+identity, so a model with float inputs and outputs (the converter's default) runs too.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from harness.ops.registry import OPS
 from harness.ops.validate import load_model
 from harness.references.base import Reference, ReferenceUnavailable
 
+CONVERSIONS = {"QUANTIZE", "DEQUANTIZE"}
+
 
 class NumpyFloat(Reference):
     name = "numpy-float"
@@ -24,8 +30,8 @@ class NumpyFloat(Reference):
             self.graph = load_model(model_path)
         except HarnessError as exc:
             raise ReferenceUnavailable(str(exc)) from None
-        missing = sorted({op.name for op in self.graph.ops
-                          if op.name not in OPS or OPS[op.name].numpy_float is None})
+        missing = sorted({op.name for op in self.graph.ops if op.name not in CONVERSIONS and (
+            op.name not in OPS or OPS[op.name].numpy_float is None)})
         if missing:
             raise ReferenceUnavailable(f"no float implementation of {', '.join(missing)}")
         self._last: dict[int, np.ndarray] = {}
@@ -37,7 +43,8 @@ class NumpyFloat(Reference):
             values[index] = dequantize(g.tensors[index], data)
         for op in g.ops:
             ins = [values[i] if i in values else const_value(g, i) for i in op.inputs]
-            values[op.outputs[0]] = OPS[op.name].numpy_float(g, op, ins)
+            values[op.outputs[0]] = (ins[0] if op.name in CONVERSIONS
+                                     else OPS[op.name].numpy_float(g, op, ins))
         self._last = values
         return [values[i] for i in g.outputs]
 

@@ -129,7 +129,8 @@ def wrap(text: Text, width: int) -> list[Text]:
 
 def summary_lines(res: dict) -> list[str]:
     """The answer, as rich markup lines: verdict, drift per part, enforced rows, results."""
-    return [verdict_line(res), *drift_lines(res), *enforced_lines(res), results_line(res)]
+    return [verdict_line(res), *drift_lines(res), *quantization_lines(res), *enforced_lines(res),
+            results_line(res)]
 
 
 def verdict_line(res: dict) -> str:
@@ -149,11 +150,20 @@ def _drift_line(p: dict) -> str:
     d, cause = p.get("first_divergence"), p.get("cause")
     size = f"{p['max_abs_lsb']} LSB" if p.get("max_abs_lsb") else "0 LSB at the outputs"
     where = (f" from op {d.get('op')} {d.get('name', '')}".rstrip() if isinstance(d, dict)
+             else f" (jumps at op {cause['op']} {cause.get('name', '')})".replace(" )", ")")
+             if isinstance(cause, dict) and cause.get("op") is not None  # quantization
              else " (first op: run with --per-layer)")
     why = cause.get("id") if isinstance(cause, dict) and cause.get("id") else "none identified"
     tail = f": {size}{where}, cause: {why}"
     return escape(_fit(f"  {p.get('part')} ({p.get('from')} -> {p.get('to')}){tail}",
                        f"  {p.get('part')}{tail}"))  # the report names both sides
+
+
+def quantization_lines(res: dict) -> list[str]:
+    """The quantization analysis's warnings (the input vectors, the float model), a line each."""
+    q = (res.get("attribution") or {}).get("quantization") or {}
+    return [f"  [yellow]warning[/]: {escape(str(w.get('short') or w.get('message')))}"
+            for w in q.get("warnings") or [] if isinstance(w, dict)]
 
 
 def enforced_lines(res: dict) -> list[str]:

@@ -21,7 +21,15 @@ from typing import Any
 
 import jinja2
 
-from harness.report.svg import Svg, attribution_svg, histogram_svg, layers_svg, scatter_svg
+from harness.report.svg import (
+    Svg,
+    attribution_svg,
+    clipping_svg,
+    histogram_svg,
+    layers_svg,
+    quantization_svg,
+    scatter_svg,
+)
 from harness.resources import TEMPLATES_DIR
 
 TEMPLATE = "report/report.html.j2"
@@ -103,6 +111,8 @@ def _drift_part(p: dict) -> dict:
     return {"part": p.get("part"), "from": p.get("from"), "to": p.get("to"), "state": state,
             "max": fmt(lsb), "rmse": fmt(p.get("rmse")),
             "first": (f"op {d.get('op')} {d.get('name', '')}" if isinstance(d, dict)
+                      else f"jumps at op {cause['op']} {cause.get('name') or ''}"  # quantization
+                      if cause and cause.get("op") is not None
                       else "not localised (needs --per-layer)" if state == "drift" else "none"),
             "cause": cause.get("id") if cause else "none identified" if state == "drift"
             else "-", "evidence": cause.get("evidence", "") if cause else ""}
@@ -247,6 +257,64 @@ def _per_layer(r: dict) -> dict:
     return {"header": header, "rows": rows, "divergences": divs, "plot": plot}
 
 
+# ---- quantization error per layer ------------------------------------------------------
+
+
+def _db(stats: Any) -> str:
+    if not isinstance(stats, dict):
+        return "n/a"
+    return "∞" if stats.get("snr_db") is None else fmt(stats["snr_db"], 3)
+
+
+def _quant_row(row: dict, named: int | None) -> dict:
+    err = row.get("total") or row.get("activations") or {}
+    wt = row.get("weight_tensor") or {}
+    weights = ("" if not wt else ("per-channel" if wt.get("per_channel") else "per-tensor")
+               + f", weakest channel {wt.get('weakest_channel_levels')}/127 levels"
+               + (f", {fmt(wt['snr_db'], 3)} dB" if wt.get("snr_db") is not None else ""))
+    return {"op": row.get("op"), "name": row.get("name"), "tensor": row.get("tensor_name"),
+            "scale": fmt(row.get("scale"), 4), "total": _db(row.get("total")),
+            "activations": _db(row.get("activations")), "weights": _db(row.get("weights")),
+            "layerwise": _db(row.get("layerwise")), "rmse": fmt(err.get("rmse_lsb"), 3),
+            "max": fmt(err.get("max_abs_lsb"), 3), "clipped": pct(row.get("clipped")),
+            "used": pct(row.get("range_used")), "reduction": fmt(row.get("reduction")),
+            "weight_tensor": weights or "n/a", "named": row.get("op") == named}
+
+
+def _quant_plots(q: dict, rows: list[dict]) -> list[dict]:
+    snr_alt = (f"Quantization SNR per op; {q.get('summary', '')}. " + "; ".join(
+        f"op {x['op']} {x['name']}: total {x['total']} dB, activations {x['activations']} dB, "
+        f"weights {x['weights']} dB" for x in rows))
+    clip_alt = ("Per op, % of float values clipped at the int8 rails and % of the int8 range "
+                "they use; " + "; ".join(f"op {x['op']}: clipped {x['clipped']}, used "
+                                         f"{x['used']}" for x in rows))
+    return [_plot("plot-quant-snr", "quantization SNR per layer", lambda: snr_alt,
+                  lambda: quantization_svg(q)),
+            _plot("plot-quant-clip", "clipping and range used per layer", lambda: clip_alt,
+                  lambda: clipping_svg(q))]
+
+
+def _quantization(r: dict) -> dict:
+    q = (r.get("attribution") or {}).get("quantization")
+    if not isinstance(q, dict):
+        return na("no quantization analysis in this run (it needs numpy-float among the "
+                  "references, or --float-model)")
+    if q.get("status") != "ok":
+        return na(f"quantization error not measured: {q.get('reason') or 'no reason given'}")
+    v = q.get("verdict") if isinstance(q.get("verdict"), dict) else {}
+    rows = [_quant_row(row, v.get("op")) for row in q.get("layers") or []]
+    um = q.get("unmatched") or {}
+    unmatched = "; ".join(f"{side} tensors without a counterpart: {', '.join(names)}"
+                          for side, names in (("int8", um.get("int8")), ("float", um.get("float")))
+                          if names)
+    sides = ", ".join(n for n in (q.get("float"), q.get("float_model")) if n)
+    return {"summary": q.get("summary", ""), "op": v.get("op"), "name": v.get("name"),
+            "cause": v.get("cause"), "evidence": v.get("evidence", ""),
+            "warnings": [w.get("message", "") for w in q.get("warnings") or []], "rows": rows,
+            "sources": f"int8 side {q.get('int8')}; float side {sides}; {q.get('vectors')} "
+                       "vectors", "unmatched": unmatched, "plots": _quant_plots(q, rows)}
+
+
 # ---- facts: run, model, build ----------------------------------------------------------
 
 
@@ -341,6 +409,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("drift", "Where the drift starts, and why", "drift", _drift),
     Section("enforced", "Enforced comparison", "enforced", _enforced),
     Section("per-layer", "Per layer", "per layer", _per_layer),
+    Section("quantization", "Quantization error per layer", "quantization", _quantization),
     Section("pairs", "Other pairs", "other pairs", _other_pairs),
     Section("facts", "Run, model and build", "run", _facts),
     Section("device", "Device diagnostics", "device", _device),

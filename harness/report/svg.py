@@ -362,3 +362,87 @@ def attribution_svg(attribution: dict) -> Svg:
         label = ("n/a" if v is None else f"{v} LSB") + (f" — {cause}" if cause else "")
         ax.over.append(text(ax.px(w + top * 0.02), ax.py(y), label, FS_LEGEND, anchor="start"))
     return ax.svg()
+
+
+QUANT_WIDTH = 600  # two side by side fit the report's 1320 px
+QUANT_SERIES = (("total", "total (int8 vs float model)", CYCLE[3]),
+                ("activations", "activations (int8 vs numpy-float)", CYCLE[0]),
+                ("weights", "weights (numpy-float vs float model)", CYCLE[1]),
+                ("layerwise", "layerwise (what the op adds itself)", CYCLE[2]))
+
+
+def _op_axis(names: dict[int, str], margin: float = 0.0
+             ) -> tuple[tuple[float, float], list, str, float]:
+    """x limits (`margin` more on each side), ticks, label and tick rotation for a per-op
+    chart (as layers_svg)."""
+    lo, hi = _padded(min(names, default=0), max(names, default=0))
+    xlim = (lo - margin, hi + margin)
+    if names and len(names) <= MAX_OP_LABELS:
+        return xlim, [(i, f"{i} {names[i]}") for i in sorted(names)], "", 30
+    return xlim, labelled(nice_ticks(*xlim, integer=True)), "op index", 0
+
+
+def _mark_op(ax: Axes, op: int, label: str, right: float, y: float) -> None:
+    ax.vline(op, line_attrs(RED, PT, dash=f"{3.7 * PT:.1f},{1.6 * PT:.1f}", opacity=0.5))
+    flip = op > right / 2
+    ax.over.append(text(ax.px(op) + (-5 if flip else 5), ax.py(y), label, FS_LEGEND,
+                        anchor="end" if flip else "start", colour=RED))
+
+
+def quantization_svg(q: dict) -> Svg:
+    """SNR (dB) per op of each quantization comparison; the op where the error jumps marked."""
+    rows = q["layers"]
+    names = {int(r["op"]): str(r["name"]) for r in rows}
+    series = [(label, colour, [(int(r["op"]), float(r[key]["snr_db"])) for r in rows
+                               if isinstance(r.get(key), dict)
+                               and r[key].get("snr_db") is not None])
+              for key, label, colour in QUANT_SERIES]
+    series = [s for s in series if s[2]]
+    ys = [y for *_, pts in series for _, y in pts] or [0.0]
+    ylim = (min(0.0, min(ys)) - 2, max(ys) * 1.25 + 5)
+    xlim, xticks, xlabel, rot = _op_axis(names)
+    legend_h = math.ceil(len(series) / 2) * 7 * PT * 1.55 + 8
+    ax = Axes(QUANT_WIDTH, 80 * (3.6 if rot else 3.0), xlim, ylim, xticks,
+              labelled(nice_ticks(*ylim)), xlabel=xlabel, ylabel="SNR (dB)",
+              xtick_size=7 * PT if rot else FS_TICK, xrot=rot, top_extra=legend_h)
+    handles = []
+    for label, colour, pts in series:
+        attrs = line_attrs(colour, 1.6 * PT)
+        ax.polyline(pts, attrs)
+        ax.data.extend(marker(ax.px(x), ax.py(y), 2 * PT, colour) for x, y in pts)
+        handles.append((line_handle(attrs, 7 * PT, marker(7 * PT, 0, 2 * PT, colour)), label))
+    v = q.get("verdict")
+    if isinstance(v, dict) and v.get("op") is not None:
+        _mark_op(ax, int(v["op"]), f"error jumps: op {v['op']}, {v.get('cause')}",
+                 max(names, default=1), ylim[1] - (ylim[1] - ylim[0]) * 0.08)
+    ax.legend(handles, loc="outside", ncols=2, size=7 * PT, frame=False)
+    return ax.svg()
+
+
+def clipping_svg(q: dict) -> Svg:
+    """Per op, the share of float values clipped at the int8 rails and of the range used."""
+    rows = [r for r in q["layers"] if r.get("clipped") is not None]
+    if not rows:
+        raise ValueError("no float values to place in the int8 range")
+    names = {int(r["op"]): str(r["name"]) for r in rows}
+    xlim, xticks, xlabel, rot = _op_axis(names, margin=0.45)
+    ylim = (0.0, 115.0)
+    ax = Axes(QUANT_WIDTH, 80 * (3.6 if rot else 3.0), xlim, ylim, xticks,
+              labelled([0, 25, 50, 75, 100]), xlabel=xlabel, ylabel="% of values / range",
+              grid="y", xtick_size=7 * PT if rot else FS_TICK, xrot=rot,
+              top_extra=7 * PT * 1.55 + 8)
+    for r in rows:
+        x = int(r["op"])
+        ax.rect(x - 0.38, x, 0, 100 * float(r["range_used"]), BLUE, opacity=0.45)
+        ax.rect(x, x + 0.38, 0, 100 * float(r["clipped"]), RED)
+    limits = q.get("thresholds") or {}
+    for name, colour in (("warn_range_used", BLUE), ("warn_clipped", RED)):
+        value = limits.get(name)
+        if isinstance(value, int | float):
+            ax.polyline([(xlim[0], 100 * value), (xlim[1], 100 * value)],
+                        line_attrs(colour, PT, dash=f"{3.7 * PT:.1f},{1.6 * PT:.1f}", opacity=0.7))
+    ax.legend([(patch_handle(BLUE, 7 * PT, 0.45), "int8 range used by the float values"),
+               (patch_handle(RED, 7 * PT), "float values clipped at the rails"),
+               (line_handle(line_attrs(GREY, PT, dash="3,2"), 7 * PT), "warning thresholds")],
+              loc="outside", ncols=3, size=7 * PT, frame=False)
+    return ax.svg()

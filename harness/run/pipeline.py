@@ -15,6 +15,7 @@ import numpy as np
 
 from harness.analysis.analyse import analyse
 from harness.analysis.profile import profile_section
+from harness.analysis.quantization import tensors_needed
 from harness.analysis.verdict import Verdict, decide
 from harness.config import RunConfig, resolve_runtime
 from harness.device.backends import backend_class
@@ -157,12 +158,13 @@ def _references(runtime: Runtime, vectors: list[np.ndarray], result: RunResult,
     names = list(cfg.references)
     if cfg.float_model and "float-model" not in names:
         names.append("float-model")
-    refs = {}
+    refs, keep = {}, tensors_needed(names)  # the quantization analysis reads their tensors
     for name in names:
         with out.step(f"reference {name}") as step:
             r = refusal(name, graph)  # known wrong on this model: not run (known_wrong.py)
             if r is None:
-                r = run_reference_cached(name, graph.path, vectors, per_layer=cfg.per_layer,
+                r = run_reference_cached(name, graph.path, vectors,
+                                         per_layer=cfg.per_layer or name in keep,
                                          float_model=cfg.float_model)
             refs[name] = r
             result.references[name] = {"status": r.status, "reason": r.reason,
@@ -235,7 +237,7 @@ def _compare(runtime: Runtime, vectors: list[np.ndarray], refs: dict[str, Refere
     result.enforced_reference = own
     comparisons, per_layer, attribution = analyse(
         graph, vectors, dev.outputs, dev.tensors, refs, own, cfg.tolerances, cfg.per_layer,
-        cfg.rounding)
+        cfg.rounding, float_model=cfg.float_model, random_inputs=cfg.inputs is None)
     result.comparisons = [c.to_dict() for c in comparisons]
     result.per_layer = per_layer
     result.attribution = attribution

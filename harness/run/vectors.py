@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -81,14 +82,44 @@ def _shape_batch(data: np.ndarray, t: Tensor) -> np.ndarray:
     )
 
 
+def _one_vector(data: np.ndarray, t: Tensor) -> np.ndarray:
+    """A file of a folder holds one vector: any array of the input's size."""
+    data = _quantize(data, t)
+    return data.reshape(1, *t.shape) if data.size == t.size else _shape_batch(data, t)
+
+
+def load_folder(folder: Path, graph: Graph) -> list[np.ndarray]:
+    """One vector per .npy file (a one-input model) or per .npz file (as load_vectors
+    reads one), in file name order."""
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".npy", ".npz"))
+    if not files:
+        raise BadInput(f"no .npy or .npz files in {folder}")
+    per_file = []
+    for f in files:
+        try:
+            per_file.append(_read(f, graph, _one_vector))
+        except BadInput as exc:
+            raise BadInput(f"{f.name}: {exc}", hint=exc.hint) from None
+    return [np.concatenate(arrays) for arrays in zip(*per_file, strict=True)]
+
+
 def load_vectors(path: str | Path, graph: Graph) -> list[np.ndarray]:
-    """Read .npy (one input) or .npz (arrays named after inputs, or in input order).
+    """Read .npy (one input), .npz (arrays named after inputs, or in input order) or a
+    folder of them, one vector per file.
 
     Float data is quantized with each input's scale and zero point.
     """
     path = Path(path)
     if not path.exists():
         raise BadInput(f"input file not found: {path}")
+    if path.is_dir():
+        return load_folder(path, graph)
+    return _read(path, graph, lambda a, t: _shape_batch(_quantize(a, t), t))
+
+
+def _read(path: Path, graph: Graph, shape: Callable[[np.ndarray, Tensor], np.ndarray]
+          ) -> list[np.ndarray]:
+    """One .npy/.npz file's arrays, one per model input, through `shape`."""
     try:
         loaded = np.load(path, allow_pickle=False)
     except Exception as exc:
@@ -108,7 +139,7 @@ def load_vectors(path: str | Path, graph: Graph) -> list[np.ndarray]:
         else:
             raise BadInput(f"{path.name} holds {len(names)} arrays; the model has "
                            f"{len(tensors)} inputs ({', '.join(t.name for t in tensors)})")
-    out = [_shape_batch(_quantize(a, t), t) for a, t in zip(arrays, tensors, strict=True)]
+    out = [shape(a, t) for a, t in zip(arrays, tensors, strict=True)]
     if len({a.shape[0] for a in out}) > 1:
         raise BadInput("inputs hold different numbers of vectors")
     return out

@@ -27,6 +27,49 @@ def _comparison(a: str, b: str, tol: int | None, hist: dict[str, int], **extra) 
     return c
 
 
+def _stats(snr: float | None, rmse_lsb: float, scale: float = 0.01) -> dict:
+    return {"elements": 400, "snr_db": snr, "rmse": rmse_lsb * scale, "rmse_lsb": rmse_lsb,
+            "max_abs": 3 * rmse_lsb * scale, "max_abs_lsb": 3 * rmse_lsb, "mean_error": 0.0,
+            "stddev": rmse_lsb * scale, "mse": (rmse_lsb * scale) ** 2}
+
+
+def quantization_section() -> dict:
+    """results.json's attribution.quantization for the example's ops: op 5 clips."""
+    layers = []
+    for i, name in enumerate(OPS):
+        clipped = 0.31 if i == 5 else 0.0
+        snr = 9.5 if i == 5 else 44.0 - i
+        layers.append({
+            "op": i, "name": name, "tensor": 8 + i, "tensor_name": f"t{i}", "dtype": "int8",
+            "scale": 0.01, "zero_point": -128, "values": 400,
+            "activations": _stats(snr, 0.3 if i != 5 else 40.0), "weights": None,
+            "total": None, "layerwise": {**_stats(47.0, 0.29), "float_weights": False,
+                                         "output_rmse_lsb": 0.29, "weights_rmse_lsb": None,
+                                         "debugger": {"num_elements": 40.0}},
+            "reduction": 256 if name == "FULLY_CONNECTED" else None,
+            "weight_tensor": ({"per_channel": False, "channels": 4, "weakest_channel_levels": 90,
+                               "snr_db": None, "per_channel_snr_db": None,
+                               "per_tensor_snr_db": None} if name == "FULLY_CONNECTED" else None),
+            "clipped": clipped, "range_used": 1.0 if i == 5 else 0.8, "ideal_snr_db": 45.0,
+            "clip_error_share": 0.97 if i == 5 else 0.0})
+    verdict = {"op": 5, "name": "FULLY_CONNECTED", "tensor": 13, "tensor_name": "t5",
+               "curve": "activations", "snr_db": 9.5, "jump_db": 30.5, "cause": "clipping",
+               "evidence": "31% of its float values lie beyond the int8 rails"}
+    return {"status": "ok", "reason": "", "int8": "numpy-int8", "float": "numpy-float",
+            "float_model": None, "vectors": 10, "layers": layers, "unmatched": None,
+            "verdict": verdict, "summary": "the error jumps at op 5 (FULLY_CONNECTED; SNR "
+            "9.5 dB, 30.5 dB below its inputs): clipping",
+            "warnings": [{"kind": "clipping", "op": 5, "name": "FULLY_CONNECTED",
+                          "fraction": 0.31, "ops": [5],
+                          "message": "random vectors clip 31% of op 5 (FULLY_CONNECTED)'s "
+                                     "output; the quantization figures describe these "
+                                     "vectors, not your data: pass --inputs with real samples",
+                          "short": "random vectors clip 31% of op 5 FULLY_CONNECTED's output; "
+                                   "use --inputs with real data"}],
+            "thresholds": {"warn_clipped": 0.01, "warn_range_used": 0.25,
+                           "warn_min_values": 16}}
+
+
 def make_results(**overrides) -> dict:
     """A realistic results.json dict: a drifting device, a reported-only float reference,
     an unavailable reference, per-layer data with a divergence and an attribution."""
@@ -98,7 +141,8 @@ def make_results(**overrides) -> dict:
                        "cause": {"id": "double vs single rounding",
                                  "evidence": "rounding=single; deltas are ±1 at ties"}}],
             "summary": "The device drifts from litert-ref by up to 2 LSB starting at "
-                       "FULLY_CONNECTED; the firmware was built with single rounding."},
+                       "FULLY_CONNECTED; the firmware was built with single rounding.",
+            "quantization": quantization_section()},
         "verdict": {"status": "DRIFT", "exit_code": 1,
                     "reason": "device vs litert-ref [StatefulPartitionedCall_1:0]: 4/40 "
                               "elements differ, max |d| 2 LSB (tolerance 0)"},

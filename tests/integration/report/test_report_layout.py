@@ -21,7 +21,8 @@ from support.results import make_results
 
 FOLD = (1400, 900)
 VERDICT_RED = (0xCF, 0x22, 0x2E)  # html.VERDICT_COLOURS["DRIFT"], the badge's background
-ORDER = ["drift", "enforced", "per-layer", "pairs", "facts", "device"]  # the issue's order
+ORDER = ["drift", "enforced", "per-layer", "quantization", "pairs", "facts",
+         "device"]  # issue 18's order, quantization (issue 15) beside per layer
 
 
 @pytest.fixture(scope="module")

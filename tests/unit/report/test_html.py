@@ -53,7 +53,8 @@ def test_html_has_every_section_and_plot(tmp_path: Path) -> None:
     page = _imgs(html)
     ids = sorted(i["id"] for i in page.imgs)
     assert ids == sorted(["plot-hist-0", "plot-hist-1", "plot-scatter-0", "plot-scatter-1",
-                          "plot-layers", "plot-attribution"])
+                          "plot-layers", "plot-attribution", "plot-quant-snr",
+                          "plot-quant-clip"])
     texts = {}
     for img in page.imgs:
         assert img["alt"], img["id"]
@@ -71,7 +72,11 @@ def test_html_has_every_section_and_plot(tmp_path: Path) -> None:
                                            "first divergence: op 5 FULLY_CONNECTED",
                                            "device vs litert-ref"),
                            "plot-attribution": ("max |Δ| (LSB)", "2 LSB — double vs single "
-                                                "rounding", "quantization")}.items():
+                                                "rounding", "quantization"),
+                           "plot-quant-snr": ("SNR (dB)", "activations (int8 vs numpy-float)",
+                                              "error jumps: op 5, clipping"),
+                           "plot-quant-clip": ("float values clipped at the rails",
+                                               "5 FULLY_CONNECTED")}.items():
         for word in words:  # titles, axis labels, legends and annotations are drawn
             assert word in texts[plot_id], (plot_id, word, texts[plot_id])
     assert not page.links and all("src" not in s for s in page.scripts)
@@ -147,10 +152,10 @@ def _section(html: str, section_id: str) -> str:
 def test_sections_come_in_the_order_a_reader_needs_them() -> None:
     html = render_html(make_results())
     where = [html.index(f'<section id="{s}">') for s in
-             ("drift", "enforced", "per-layer", "pairs", "facts", "device")]
+             ("drift", "enforced", "per-layer", "quantization", "pairs", "facts", "device")]
     assert html.index('id="verdict-reason"') < where[0] and where == sorted(where)
-    assert [s.id for s in SECTIONS] == ["drift", "enforced", "per-layer", "pairs", "facts",
-                                        "device"]
+    assert [s.id for s in SECTIONS] == ["drift", "enforced", "per-layer", "quantization",
+                                        "pairs", "facts", "device"]
     nav = html[html.index("<nav>"):html.index("</nav>")]
     assert re.findall(r'href="#([\w-]+)"', nav) == [s.id for s in SECTIONS]
 

@@ -88,3 +88,34 @@ def test_bad_vectors_are_refused_in_one_line(case: str, tmp_path: Path) -> None:
         load_vectors(path, load_model(EXAMPLE))
     assert info.value.code == ExitCode.BAD_INPUT
     assert says in info.value.one_line() and "\n" not in info.value.one_line()
+
+
+# ---- a folder of vectors ---------------------------------------------------------------
+
+
+def test_inputs_folder_reads_one_vector_per_file_in_name_order(tmp_path: Path) -> None:
+    g = load_model(shared_model("hello_world_int8.tflite"))  # input int8 [1, 1]
+    t = g.input_tensors()[0]
+    xs = [0.5, 3.0, 6.0]
+    np.save(tmp_path / "b.npy", np.array([xs[1]], np.float32))  # without the batch dim
+    np.save(tmp_path / "a.npy", np.array([[xs[0]]], np.float32))  # the input's own shape
+    np.save(tmp_path / "c.npy", np.float32(xs[2]))  # a scalar holds one value too
+    (tmp_path / "notes.txt").write_text("ignored")
+    (v,) = load_vectors(tmp_path, g)
+    expect = np.clip(np.round(np.array(xs) / t.scale) + t.zero_point, -128, 127)
+    assert v.shape == (3, 1, 1) and v.dtype == np.int8
+    assert np.array_equal(v.ravel(), expect.astype(np.int8))
+
+
+def test_inputs_folder_refuses_empty_folders_and_names_a_bad_file(tmp_path: Path) -> None:
+    g = load_model(EXAMPLE)
+    with pytest.raises(BadInput, match="no .npy or .npz files in"):
+        load_vectors(tmp_path, g)
+    np.save(tmp_path / "good.npy", np.zeros((32, 32, 1), np.float32))
+    np.save(tmp_path / "wrong.npy", np.zeros((5, 5), np.float32))
+    with pytest.raises(BadInput, match=r"^wrong.npy: input data of shape \(5, 5\)") as exc:
+        load_vectors(tmp_path, g)
+    assert exc.value.code == ExitCode.BAD_INPUT
+    (tmp_path / "wrong.npy").unlink()
+    (v,) = load_vectors(tmp_path, g)
+    assert v.shape == (1, 1, 32, 32, 1)
