@@ -45,9 +45,15 @@ def random_vectors(graph: Graph, count: int, seed: int) -> list[np.ndarray]:
     return out
 
 
-def _quantize(data: np.ndarray, t: Tensor) -> np.ndarray:
+def _quantize(data: np.ndarray, t: Tensor, notes: list[str]) -> np.ndarray:
+    """`data` as input `t`'s dtype: float data quantized with its scale and zero point
+    (values beyond its range are clipped, and `notes` says how many); integers must
+    fit. Anything else is refused."""
     dt = np.dtype(t.dtype)
-    if data.dtype.kind not in "biuf":
+    if data.dtype.kind == "b":
+        raise BadInput(f"input data for {t.name!r} is bool, not numbers",
+                       hint=f"give {t.dtype} or float data (0 and 1 as numbers)")
+    if data.dtype.kind not in "iuf":
         raise BadInput(f"input data for {t.name!r} is {data.dtype}, not numbers",
                        hint=f"give {t.dtype} or float data")
     if data.size == 0:
@@ -55,16 +61,30 @@ def _quantize(data: np.ndarray, t: Tensor) -> np.ndarray:
     if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
         raise BadInput(f"input data for {t.name!r} holds NaN or infinite values")
     if data.dtype.kind == "f" and dt.kind in "iu":
-        if not t.quantized:
-            raise BadInput(f"input {t.name!r} is {t.dtype} without quantization; give integers")
+        return _quantize_float(data, t, notes)
+    if dt.kind in "iu":
         info = np.iinfo(dt)
-        q = np.round(data.astype(np.float64) / t.scale) + t.zero_point
-        return np.clip(q, info.min, info.max).astype(dt)
-    if data.dtype.kind in "iu" and dt.kind in "iu":
-        info = np.iinfo(dt)
-        if data.size and (data.min() < info.min or data.max() > info.max):
+        if data.min() < info.min or data.max() > info.max:
             raise BadInput(f"values for input {t.name!r} fall outside {t.dtype}'s range")
+    elif dt.kind == "f" and np.abs(data).max() > np.finfo(dt).max:
+        raise BadInput(f"values for input {t.name!r} fall outside {t.dtype}'s range")
     return data.astype(dt)
+
+
+def _quantize_float(data: np.ndarray, t: Tensor, notes: list[str]) -> np.ndarray:
+    """Real values -> integers with the input's scale and zero point, clipped to the
+    dtype's range; how many were clipped goes to `notes`."""
+    if not t.quantized:
+        raise BadInput(f"input {t.name!r} is {t.dtype} without quantization; give integers")
+    info = np.iinfo(np.dtype(t.dtype))
+    q = np.round(data.astype(np.float64) / t.scale) + t.zero_point
+    clipped = int(np.count_nonzero((q < info.min) | (q > info.max)))
+    if clipped:
+        lo, hi = ((info.min - t.zero_point) * t.scale, (info.max - t.zero_point) * t.scale)
+        notes.append(f"{clipped} of {data.size} values for input {t.name!r} lie outside "
+                     f"what {t.dtype} holds with its scale and zero point "
+                     f"[{lo:.4g}, {hi:.4g}] and were clipped")
+    return np.clip(q, info.min, info.max).astype(t.dtype)
 
 
 def _shape_batch(data: np.ndarray, t: Tensor) -> np.ndarray:
@@ -81,11 +101,14 @@ def _shape_batch(data: np.ndarray, t: Tensor) -> np.ndarray:
     )
 
 
-def load_vectors(path: str | Path, graph: Graph) -> list[np.ndarray]:
+def load_vectors(path: str | Path, graph: Graph,
+                 notes: list[str] | None = None) -> list[np.ndarray]:
     """Read .npy (one input) or .npz (arrays named after inputs, or in input order).
 
-    Float data is quantized with each input's scale and zero point.
+    Float data is quantized with each input's scale and zero point; `notes` gets a
+    line per input whose values had to be clipped (the pipeline prints them).
     """
+    notes = [] if notes is None else notes
     path = Path(path)
     if not path.exists():
         raise BadInput(f"input file not found: {path}")
@@ -108,7 +131,7 @@ def load_vectors(path: str | Path, graph: Graph) -> list[np.ndarray]:
         else:
             raise BadInput(f"{path.name} holds {len(names)} arrays; the model has "
                            f"{len(tensors)} inputs ({', '.join(t.name for t in tensors)})")
-    out = [_shape_batch(_quantize(a, t), t) for a, t in zip(arrays, tensors, strict=True)]
+    out = [_shape_batch(_quantize(a, t, notes), t) for a, t in zip(arrays, tensors, strict=True)]
     if len({a.shape[0] for a in out}) > 1:
         raise BadInput("inputs hold different numbers of vectors")
     return out
