@@ -6,8 +6,8 @@ alone and the harness ends the whole group itself (`reaped`). A harness killed
 without a chance to clean up (SIGKILL, the OOM killer, power gone) cannot end
 anything: for that the kernel sends each direct child a signal when its parent
 dies (PR_SET_PDEATHSIG). A child with children of its own (make -> gcc -> cc1) is
-started through `group_leader`, a shell that turns that signal into a SIGKILL for
-its whole process group.
+started through `group_leader`, a shell that turns that signal into the end of its
+whole process group.
 """
 
 from __future__ import annotations
@@ -23,9 +23,13 @@ from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 
-# The shell waits for the command; told that the harness died (SIGTERM, from the
-# kernel), it kills its own process group: the command and everything it started.
-_LEADER = 'trap "kill -KILL 0" TERM HUP; "$@" & wait $!'
+# The shell waits for the command. Told to stop (SIGTERM: from the kernel when the
+# harness died, or from kill_group), it stops its own process group: SIGTERM first,
+# so that make deletes half-written targets and gcc its temporary files, then SIGKILL
+# for whatever is left, itself included.
+_LEADER = ('trap \'trap "" TERM HUP; kill -TERM 0; sleep 0.5; kill -KILL 0\' TERM HUP; '
+           '"$@" & wait $!')
+GRACE_S = 2.0  # how long kill_group lets a group end on SIGTERM before SIGKILL
 
 
 def die_with_parent(sig: int = signal.SIGKILL, parent: int | None = None) -> None:
@@ -55,10 +59,13 @@ def spawn(cmd: list[str], *, tree: bool = False, **popen: Any) -> subprocess.Pop
 
 
 def kill_group(proc: subprocess.Popen) -> None:
-    """SIGKILL the process group `proc` leads (started by `spawn`) and reap `proc`."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    """End the process group `proc` leads (started by `spawn`): SIGTERM, so that its
+    programs remove their temporary files, then SIGKILL after GRACE_S; reap `proc`."""
+    for sig, wait in ((signal.SIGTERM, GRACE_S), (signal.SIGKILL, None)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=wait)
 
 
 @contextlib.contextmanager

@@ -277,6 +277,15 @@ def test_malformed_invoke_yaml_through_invoke(tmp_path: Path) -> None:
     assert "bad --tolerance entry 'litert=abc'" in _one_line(proc, ExitCode.BAD_INPUT)
 
 
+def test_invoke_yaml_that_is_not_yaml_through_invoke(tmp_path: Path) -> None:
+    conf = tmp_path / "broken.yaml"
+    conf.write_text("harness:\n  tolerances: [1, 2\n")
+    proc = subprocess.run([str(INVOKE), "-f", str(conf), "run"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert _one_line(proc, ExitCode.BAD_INPUT) == (
+        f"error: {conf} line 3 is not valid YAML (expected ',' or ']', but got '<stream end>')")
+
+
 # ---- checks: one line, exit 2 ---------------------------------------------------------------
 
 BAD_OPTIONS = {
