@@ -127,28 +127,34 @@ def _finished(resumed: Resumed, cfg: RunConfig) -> RunResult:
     return result
 
 
-def _run(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack) -> RunResult:
-    t0 = time.monotonic()
+def _prepare(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack
+             ) -> tuple[Runtime, str, list[np.ndarray], Path, dict]:
+    """Every check before any work, then the vectors and the (locked) run folder: the
+    runtime, why it was picked, the vectors, the folder, the vectors already measured."""
     _validate(cfg)
     cfg, runtime_reason = resolve_runtime(cfg)
-    target = get_target(cfg.target)
     graph = load_model(cfg.model)
-    runtime = RUNTIMES[cfg.runtime](cfg, graph, target)
+    runtime = RUNTIMES[cfg.runtime](cfg, graph, get_target(cfg.target))
     runtime.check()  # ops, types and memory: refused before any work
     _check_enforced(runtime)
     _check_writable(build_dir(), "the build cache (HARNESS_BUILD_DIR)")
-    notes: list[str] = []
     if resumed:
         resumed.check_model(graph.sha256)
-        vectors, folder, done = resumed.vectors, resumed.folder, resumed.done
-    else:
-        vectors = (load_vectors(cfg.inputs, graph, notes) if cfg.inputs
-                   else random_vectors(graph, cfg.vectors, cfg.seed))
-        folder = new_run_folder(cfg.runs_dir, graph.name, cfg.target)
-        _hold(folder, held)
-        done = {}
-    for note in notes:
+        return runtime, runtime_reason, resumed.vectors, resumed.folder, resumed.done
+    notes: list[str] = []
+    vectors = (load_vectors(cfg.inputs, graph, notes) if cfg.inputs
+               else random_vectors(graph, cfg.vectors, cfg.seed))
+    for note in notes:  # values clipped by quantization: never silently
         print(f"warning: {note}", file=sys.stderr)
+    folder = new_run_folder(cfg.runs_dir, graph.name, cfg.target)
+    _hold(folder, held)
+    return runtime, runtime_reason, vectors, folder, {}
+
+
+def _run(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack) -> RunResult:
+    t0 = time.monotonic()
+    runtime, runtime_reason, vectors, folder, done = _prepare(cfg, resumed, held)
+    cfg, graph, target = runtime.cfg, runtime.graph, runtime.target
     result = RunResult.new(cfg, graph, target, folder, runtime_reason, len(done))
     result.vectors = vectors_section(vectors)
     if resumed:  # until this run's own build replaces it: what the kept vectors ran on
