@@ -295,6 +295,10 @@ BAD_OPTIONS = {
     "baud zero": ({"baud": "0"}, "--baud must be at least 1, not 0"),
     "timeout not a number": ({"timeout": "soon"}, "--timeout must be a number, not 'soon'"),
     "timeout zero": ({"timeout": "0"}, "--timeout must be more than 0, not 0"),
+    "timeout negative": ({"timeout": "-1"}, "--timeout must be more than 0, not -1"),
+    "timeout nan": ({"timeout": "nan"}, "--timeout must be more than 0, not nan"),
+    "seed not whole": ({"seed": "1.5"}, "--seed must be a whole number, not '1.5'"),
+    "baud not a number": ({"baud": "x"}, "--baud must be a whole number, not 'x'"),
     "runtime": ({"runtime": "tvm"}, "unknown runtime 'tvm' (choose one of ('auto', 'builtin', "
                                     "'tflm'))"),
     "reference": ({"references": "litert,tflite"}, "unknown reference(s): tflite (choose from "),
@@ -330,6 +334,9 @@ def test_bad_options_through_the_command_lines(front: str, tmp_path: Path) -> No
     cmd = ([sys.executable, "-m", "harness", "run"] if front == "harness"
            else [str(INVOKE), "run"])
     for args, says in ((["--vectors", "abc"], "--vectors must be a whole number, not 'abc'"),
+                       (["--seed", "1.5"], "--seed must be a whole number, not '1.5'"),
+                       (["--baud", "0"], "--baud must be at least 1, not 0"),
+                       (["--timeout", "nan"], "--timeout must be more than 0, not nan"),
                        (["--runtime", "tvm"], "unknown runtime 'tvm'"),
                        (["--tolerance", "litert"], "bad --tolerance entry 'litert'")):
         proc = subprocess.run([*cmd, *args, "--runs-dir", str(tmp_path / "runs")], cwd=ROOT,

@@ -101,6 +101,7 @@ def test_a_damaged_folder_is_refused_in_one_line(damage: str, tmp_path: Path) ->
     line = info.value.one_line()
     says = "changed since the run started" if damage == "vectors changed" else "is damaged"
     assert says in line and "start a new run" in line and "\n" not in line
+    assert info.value.code == ExitCode.BAD_INPUT
 
 
 # ---- through the command line -----------------------------------------------------------
@@ -143,6 +144,19 @@ def test_a_finished_run_says_so_and_keeps_its_verdict(tmp_path: Path, pty: str) 
     assert proc.stdout.strip() == (f"{tmp_path} finished already: DRIFT - device vs "
                                    "litert-ref: 2 LSB (nothing to resume)")
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+
+
+def test_damaged_files_and_other_options_through_the_command_line(tmp_path: Path,
+                                                                  pty: str) -> None:
+    _folder(tmp_path, RunConfig(port=pty, vectors=4))
+    line = one_line_error(_resume(tmp_path, "--vectors", "5"), ExitCode.BAD_INPUT)
+    assert line.startswith(f"error: --vectors 5 differs from the 4 that {tmp_path} was run")
+    (tmp_path / "vectors.npz").write_bytes(b"PK\x03\x04 not a zip")
+    line = one_line_error(_resume(tmp_path), ExitCode.BAD_INPUT)
+    assert line.startswith(f"error: {tmp_path / 'vectors.npz'} is damaged (")
+    (tmp_path / "results.json").write_text('{"model": ')
+    line = one_line_error(_resume(tmp_path), ExitCode.BAD_INPUT)
+    assert line.startswith(f"error: {tmp_path / 'results.json'} is damaged (JSONDecodeError")
 
 
 def test_not_a_run_folder(tmp_path: Path) -> None:
