@@ -134,6 +134,15 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
 
 
 @task
+def ports(c: Context) -> None:
+    """List the serial ports with their USB VID:PID and debug probe (ST-LINK, J-Link,
+    CMSIS-DAP); the one --port auto takes."""
+    from harness.cli import ports as list_ports
+
+    list_ports()
+
+
+@task
 def coverage(c: Context) -> None:
     """Print the op x activation dtype table of the builtin runtime and numpy-int8 (markdown).
 

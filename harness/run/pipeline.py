@@ -17,8 +17,10 @@ import tempfile
 import time
 from collections.abc import Collection
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+from rich.markup import escape
 
 from harness.analysis.analyse import analyse
 from harness.analysis.profile import profile_section
@@ -28,6 +30,7 @@ from harness.device.backends import backend_class
 from harness.device.client import DeviceClient
 from harness.device.counter import counter_section, ticks_scale
 from harness.device.link import Link
+from harness.device.ports import resolve_port
 from harness.device.session import DeviceRun, run_vectors
 from harness.errors import BadInput, HarnessError, InternalError
 from harness.locks import lock_folder, write_atomic
@@ -46,16 +49,21 @@ from harness.runtimes.base import Runtime
 from harness.runtimes.build import BuildResult, build, project_build_id
 from harness.runtimes.project import SEMIHOST_FILE
 from harness.runtimes.registry import RUNTIMES
-from harness.targets.table import get_target
+from harness.targets.choice import Choice, choose_target, clock_report
 
 
-def _validate(cfg: RunConfig) -> None:
-    """What needs a look outside the options (RunConfig checks those when made)."""
+def _validate(cfg: RunConfig) -> tuple[RunConfig, Choice]:
+    """What needs a look outside the options (RunConfig checks those when made): the
+    port (`auto`: the one probe plugged in), the target or board, the baud rate."""
+    cfg, port_note = resolve_port(cfg)
+    choice = choose_target(cfg.target, cfg.board, cfg.port, cfg.baud, cfg.clock)
     # The backend's own checks (a missing emulator: exit 5; a missing or busy port:
     # exit 8), before any work rather than after the build and the references.
-    backend_class(cfg).preflight(get_target(cfg.target), cfg)
+    backend_class(cfg).preflight(choice.target, cfg)
     if cfg.float_model is not None and not Path(cfg.float_model).exists():
         raise BadInput(f"float model not found: {cfg.float_model}")
+    notes = (port_note,) if port_note else ()
+    return cfg, choice._replace(notes=notes + choice.notes)
 
 
 def _check_writable(folder: Path, what: str) -> None:
@@ -122,46 +130,60 @@ def _finished(resumed: Resumed, cfg: RunConfig) -> RunResult:
     """A run that ran to its end is not run again: say so, keep its verdict."""
     result = RunResult.from_dict(resumed.recorded)
     v = result.verdict
-    console.Console(quiet=cfg.quiet).line(
-        f"{resumed.folder} finished already: {v.status} - {v.reason} (nothing to resume)")
+    console.Console(quiet=cfg.quiet).line(escape(
+        f"{resumed.folder} finished already: {v.status} - {v.reason} (nothing to resume)"),
+        wrapped=False)
     return result
 
 
+class Prepared(NamedTuple):
+    """What a run starts from once every check has passed."""
+
+    runtime: Runtime
+    runtime_reason: str  # why this runtime
+    choice: Choice  # the target (or board) and the notes about it
+    vectors: list[np.ndarray]
+    folder: Path  # the run folder, locked by this process
+    done: dict  # vectors measured by the run this one resumes
+
+
 def _prepare(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack
-             ) -> tuple[Runtime, str, list[np.ndarray], Path, dict]:
-    """Every check before any work, then the vectors and the (locked) run folder: the
-    runtime, why it was picked, the vectors, the folder, the vectors already measured."""
-    _validate(cfg)
+             ) -> Prepared:
+    """Every check before any work, then the vectors and the (locked) run folder."""
+    cfg, choice = _validate(cfg)
     cfg, runtime_reason = resolve_runtime(cfg)
     graph = load_model(cfg.model)
-    runtime = RUNTIMES[cfg.runtime](cfg, graph, get_target(cfg.target))
+    runtime = RUNTIMES[cfg.runtime](cfg, graph, choice.target)
     runtime.check()  # ops, types and memory: refused before any work
     _check_enforced(runtime)
     _check_writable(build_dir(), "the build cache (HARNESS_BUILD_DIR)")
     if resumed:
         resumed.check_model(graph.sha256)
-        return runtime, runtime_reason, resumed.vectors, resumed.folder, resumed.done
+        return Prepared(runtime, runtime_reason, choice, resumed.vectors, resumed.folder,
+                        resumed.done)
     notes: list[str] = []
     vectors = (load_vectors(cfg.inputs, graph, notes) if cfg.inputs
                else random_vectors(graph, cfg.vectors, cfg.seed))
     for note in notes:  # values clipped by quantization: never silently
         print(f"warning: {note}", file=sys.stderr)
-    folder = new_run_folder(cfg.runs_dir, graph.name, cfg.target)
+    folder = new_run_folder(cfg.runs_dir, graph.name, choice.target.name)
     _hold(folder, held)
-    return runtime, runtime_reason, vectors, folder, {}
+    return Prepared(runtime, runtime_reason, choice, vectors, folder, {})
 
 
 def _run(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack) -> RunResult:
     t0 = time.monotonic()
-    runtime, runtime_reason, vectors, folder, done = _prepare(cfg, resumed, held)
+    runtime, runtime_reason, choice, vectors, folder, done = _prepare(cfg, resumed, held)
     cfg, graph, target = runtime.cfg, runtime.graph, runtime.target
     result = RunResult.new(cfg, graph, target, folder, runtime_reason, len(done))
     result.vectors = vectors_section(vectors)
     if resumed:  # until this run's own build replaces it: what the kept vectors ran on
         result.build = resumed.recorded.get("build")
-    out = console.Console(quiet=cfg.quiet)
+    out = console.Console(quiet=cfg.quiet, verbose=cfg.verbose)
     out.header(result.to_dict())
     out.line(f"  runtime: {cfg.runtime} ({runtime_reason})")
+    for note in choice.notes:
+        out.line(f"  {note}")
     if done:
         out.line(f"  resuming: {len(done)} of {len(vectors[0])} vectors already measured")
     try:
@@ -316,11 +338,15 @@ def _device(runtime: Runtime, built: BuildResult, vectors: list[np.ndarray],
             np.savez(folder / "tensors_device.npz", **{f"t_{k}": v for k, v in dev.tensors.items()})
         result.timings["device_s"] = round(time.monotonic() - t, 3)
         counter = counter_section(dev.info.get("counter", "none"), dev.counts, backend, target)
+        counter["clock_hz"] = int(dev.info.get("clock_hz", 0)) or None  # the clock that ran
+        clock_note = clock_report(dev.info, cfg.clock)
         result.device.update(info=dev.info, link=dev.link, vectors_done=len(dev.counts),
                              counts=dev.counts, counter=counter, seconds=round(dev.seconds, 3))
         per = (f"; {counter['median'] / 1e6:.2f} M {counter['unit']}/inference"
                if counter["median"] else "")
         step.done("ok", f"{len(dev.counts)} vectors in {dev.seconds:.1f} s{per}")
+    if clock_note:
+        out.line(f"  {clock_note}")
     return dev
 
 

@@ -61,6 +61,11 @@ def host_c(lib: ctypes.CDLL, g: Graph, arrays: list[np.ndarray]) -> np.ndarray:
         fn(_params(p), _dims(ts[0].shape), _buf(vals[0]), _dims(ts[1].shape), _buf(vals[1]),
            _dims(out_t.shape), _buf(out))
         return out
+    if op.name in ("MAXIMUM", "MINIMUM"):
+        fn = getattr(lib, f"hx_{op.name.lower()}_{sfx[out_t.dtype]}")
+        fn(_dims(ts[0].shape), _buf(vals[0]), _dims(ts[1].shape), _buf(vals[1]),
+           _dims(out_t.shape), _buf(out))
+        return out
     size = ctypes.c_int32(out.size)
     if op.name in ("LOGISTIC", "TANH"):
         table = np.ascontiguousarray(ew.lut_table(op.name, ts[0], out_t), np.int8)

@@ -89,7 +89,7 @@ def test_cli_arguments_are_the_options() -> None:
     assert sorted(actions) == sorted(o.name for o in COMMAND_LINE)
     for o in COMMAND_LINE:
         action = actions[o.name]
-        assert action.option_strings == [o.flag]
+        assert action.option_strings == ([o.short, o.flag] if o.short else [o.flag])
         assert action.default is o.unset  # not given: the declared default applies
         assert action.help.replace("%%", "%") == o.help_text
         assert (action.nargs == 0) is o.switch  # store_true
@@ -135,7 +135,8 @@ ON_A_BOARD = dict(model=Path("/m/other.tflite"), target="lm3s6965", runtime="tfl
                   tflm_dir=Path("/trees/tflm"), vectors=3, seed=5, inputs=Path("/in/x.npz"),
                   references=["numpy-int8"], tolerances={"numpy-int8": 2}, per_layer=True,
                   float_model=Path("/m/float.tflite"), profile=True, flash="pyocd",
-                  port="socket://localhost:1", baud=9600, timeout=5.5, rounding="single")
+                  port="socket://localhost:1", baud=9600, timeout=5.5, rounding="single",
+                  board="nucleo-f411re", clock="max")
 IN_RENODE = dict(emulator="renode")
 
 
@@ -201,7 +202,7 @@ def test_each_front_end_passes_every_option(monkeypatch: pytest.MonkeyPatch,
             "float_model": "/m/float.tflite", "profile": True, "flash": "pyocd",
             "port": "socket://localhost:1", "baud": "9600", "timeout": "5.5",
             "rounding": "single", "resume": str(tmp_path), "runs_dir": str(tmp_path),
-            "quiet": True}
+            "quiet": True, "verbose": True, "board": "nucleo-f411re", "clock": "max"}
     assert set(text) | set(IN_RENODE) == {o.name for o in COMMAND_LINE}
     argv = ["run"]
     for o in COMMAND_LINE:
@@ -211,7 +212,8 @@ def test_each_front_end_passes_every_option(monkeypatch: pytest.MonkeyPatch,
     _tasks()["run"].body(Context(Config(lazy=True)), **{o.param: text.get(o.name, o.unset)
                                                   for o in COMMAND_LINE})
     HarnessLibrary().cross_check_model(**text)
-    expected = RunConfig(**ON_A_BOARD, resume=tmp_path, runs_dir=tmp_path, quiet=True)
+    expected = RunConfig(**ON_A_BOARD, resume=tmp_path, runs_dir=tmp_path, quiet=True,
+                         verbose=True)
     assert seen == [expected] * 3
 
 

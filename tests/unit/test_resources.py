@@ -38,7 +38,7 @@ print(json.dumps({"package": harness.__file__, "checkout": r.CHECKOUT and str(r.
                   "build": str(r.build_dir()), "targets": len(TARGETS),
                   "template": "HX_NUM_IRQS" in render("firmware/hx_config.h.j2",
                       target=TARGETS["stm32f4"], baud=1, build_id="", semihosting=False,
-                      semihost_file="")}))
+                      semihost_file="", clock_max=False)}))
 """
 
 
@@ -53,5 +53,5 @@ def test_resources_find_the_wheels_data_and_cache_outside_it(wheel: Path,
     got = json.loads(out)
     assert got == {"package": str(site / "harness" / "__init__.py"), "checkout": None,
                    "firmware": str(site / "harness" / "_data" / "firmware"), "example": True,
-                   "build": str(tmp_path / "cache" / "harness" / "build"), "targets": 7,
+                   "build": str(tmp_path / "cache" / "harness" / "build"), "targets": 9,
                    "template": True}

@@ -106,7 +106,8 @@ def arena_size(graph: Graph, preserve_all: bool) -> tuple[int, str, int | None]:
 
 def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary, *,
                   baud: int = 115200, semihosting: bool = False,
-                  per_layer: bool = False, profile: bool = False) -> FirmwareProject:
+                  per_layer: bool = False, profile: bool = False,
+                  clock: str = "reset") -> FirmwareProject:
     """The firmware project that runs `graph` through TFLM's MicroInterpreter (its ops
     checked first: :func:`check_tflm_ops`)."""
     methods = resolver_methods(tree)
@@ -140,4 +141,4 @@ def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary
         "tflm/Makefile.j2", target=target, tree_id=tree.tree_id, lib_dir=lib.archive.parent,
         cflags=[*common, "-std=c11"], cxxflags=cxxflags, ldflags=ldflags,
         c_sources=c_sources, cxx_sources=cxx_sources, vpath=vpath).encode()
-    return finish_project(proj, baud=baud, semihosting=semihosting)
+    return finish_project(proj, baud=baud, semihosting=semihosting, clock=clock)

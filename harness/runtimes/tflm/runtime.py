@@ -64,7 +64,7 @@ class TflmRuntime(Runtime):
                       f"built {lib.objects} files in {lib.seconds:.0f} s", str(lib.archive))
         project = generate_tflm(self.graph, self.target, tree, lib, baud=self.cfg.baud,
                                 semihosting=semihosting, per_layer=self.cfg.per_layer,
-                                profile=self.cfg.profile)
+                                profile=self.cfg.profile, clock=self.cfg.clock)
         result.tflm["host_arena_used_bytes"] = project.options.get("host_arena_used")
         return project
 

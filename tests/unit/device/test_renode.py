@@ -27,8 +27,8 @@ def test_render_resc_for_stm32f4(tmp_path: Path) -> None:
     assert "machine LoadPlatformDescription @platforms/boards/stm32f4_discovery.repl" in lines
     assert f"sysbus LoadELF @{elf.resolve()}" in lines
     assert 'emulation CreateServerSocketTerminal 4321 "harness_uart" false' in lines
-    assert "connector Connect sysbus.usart1 harness_uart" in lines
-    assert lines.index("start") > lines.index("connector Connect sysbus.usart1 harness_uart")
+    assert "connector Connect sysbus.usart2 harness_uart" in lines
+    assert lines.index("start") > lines.index("connector Connect sysbus.usart2 harness_uart")
     assert any(line.startswith("mach create") for line in lines)
 
 
@@ -41,7 +41,7 @@ def test_render_robot_suite_for_stm32f4(tmp_path: Path) -> None:
                    "Execute Command", "machine LoadPlatformDescription ${PLATFORM}",
                    "@platforms/boards/stm32f4_discovery.repl", f"@{elf.resolve()}",
                    "sysbus LoadELF ${ELF}", "Create Terminal Tester    ${UART}",
-                   "sysbus.usart1", "Start Emulation", "Wait For Line On Uart",
+                   "sysbus.usart2", "Start Emulation", "Wait For Line On Uart",
                    "harness firmware up: stm32f4, build ", "includeUnfinishedLine=true"):
         assert needle in text, needle
 
@@ -54,7 +54,7 @@ def test_backend_traits() -> None:
     assert RenodeBackend.name == "renode"
     assert RenodeBackend.counter_kind == "cycles"
     assert RenodeBackend.semihosting is False
-    assert RENODE_UART["stm32f4"] == "sysbus.usart1"  # USART1 at 0x40011000 in stm32f4.repl
+    assert RENODE_UART["stm32f4"] == "sysbus.usart2"  # USART2 at 0x40004400 in stm32f4.repl
 
 
 def test_target_without_renode_platform_is_bad_input(tmp_path: Path) -> None:

@@ -71,6 +71,29 @@ def binary_case(op: str, seed: int) -> Case:
                                zps=(z1, z2, zo), act=act, const=const)
 
 
+def minmax_case(op: str, seed: int, dtype: str = "int8") -> Case:
+    """MAXIMUM / MINIMUM: inputs and output share one scale and zero point (the
+    quantization spec's rule for these ops); every fifth case a constant operand."""
+    rng = np.random.default_rng(seed)
+    s1, s2 = broadcast_shapes(rng)
+    scale = log_uniform(rng, 0.005, 0.5)
+    zp = int(rng.integers(-128, 128)) if dtype == "int8" else 0
+    lo, hi = (-128, 128) if dtype == "int8" else (-32768, 32768)
+
+    def values(shape: list[int]) -> np.ndarray:
+        return rng.integers(lo, hi, size=shape).astype(dtype)
+
+    b = ModelBuilder(seed)
+    x1 = se.add_input(b, s1, dtype, scale, zp, "x1")
+    const = seed % 5 == 4
+    x2 = (se.add_const(b, values(s2), scale, zp, "x2") if const
+          else se.add_input(b, s2, dtype, scale, zp, "x2"))
+    model = b.build(se.add_binary(b, op, x1, x2, scale=scale, zero_point=zp))
+    inputs = [values(s1)] + ([] if const else [values(s2)])
+    return model, inputs, dict(op=op, seed=seed, dtype=dtype, shapes=(s1, s2), scale=scale,
+                               zp=zp, const=const)
+
+
 def unary_case(op: str, seed: int) -> Case:
     rng = np.random.default_rng(seed)
     shape = random_shape(rng)
@@ -122,6 +145,14 @@ def prelu_case(seed: int) -> Case:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_binary_int8(op: str, seed: int, lib: ctypes.CDLL) -> None:
     model, inputs, case = binary_case(op, seed)
+    check(model, inputs, lib, case)
+
+
+@pytest.mark.parametrize("op", ["MAXIMUM", "MINIMUM"])
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_maximum_minimum(op: str, dtype: str, seed: int, lib: ctypes.CDLL) -> None:
+    model, inputs, case = minmax_case(op, seed, dtype)
     check(model, inputs, lib, case)
 
 

@@ -8,22 +8,21 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import re
 import shutil
-import signal
-import subprocess
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from harness.report.html import render_html, write_html
+import harness.report.html
+from harness.report.html import SECTIONS, Section, render_html, write_html
 from harness.report.junit import write_junit
+from harness.resources import TEMPLATES_DIR
+from support.browser import chromium, need_chromium
 from support.results import check_junit_structure, make_results
 
-CHROMIUM = Path("/usr/bin/chromium")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -138,31 +137,78 @@ def test_junit_and_html_do_not_mutate_results(tmp_path: Path) -> None:
     json.dumps(res)  # still the plain JSON dict
 
 
+# ---------------------------------------------------------------- the order: answer first
+
+def _section(html: str, section_id: str) -> str:
+    start = html.index(f'<section id="{section_id}">')
+    return html[start:html.index("</section>", start)]
+
+
+def test_sections_come_in_the_order_a_reader_needs_them() -> None:
+    html = render_html(make_results())
+    where = [html.index(f'<section id="{s}">') for s in
+             ("drift", "enforced", "per-layer", "pairs", "facts", "device")]
+    assert html.index('id="verdict-reason"') < where[0] and where == sorted(where)
+    assert [s.id for s in SECTIONS] == ["drift", "enforced", "per-layer", "pairs", "facts",
+                                        "device"]
+    nav = html[html.index("<nav>"):html.index("</nav>")]
+    assert re.findall(r'href="#([\w-]+)"', nav) == [s.id for s in SECTIONS]
+
+
+def test_drift_section_names_the_first_op_and_cause_of_each_part() -> None:
+    drift = _section(render_html(make_results()), "drift")
+    assert drift.index('id="attribution-summary"') < drift.index('id="plot-attribution"')
+    rows = re.findall(r'<tr class="part-(\w+)">(.*?)</tr>', drift, re.S)
+    text = {re.sub(r"<[^>]+>", " ", cells).split()[0]: (state, " ".join(
+        re.sub(r"<[^>]+>", " ", cells).split())) for state, cells in rows}
+    assert text["platform"] == ("drift", "platform litert-ref → device 2 op 5 FULLY_CONNECTED "
+                                "double vs single rounding rounding=single; deltas are ±1 at "
+                                "ties")
+    assert text["quantization"] == ("drift", "quantization numpy-float → litert-ref 1 not "
+                                    "localised (needs --per-layer) none identified")
+    assert text["kernel"][0] == "na"  # not measured: no litert in this run
+
+
+def test_enforced_comparison_comes_before_the_other_pairs() -> None:
+    html = render_html(make_results())
+    enforced, pairs = _section(html, "enforced"), _section(html, "pairs")
+    assert "<b>litert-ref</b>" in enforced and ">FAIL<" in enforced
+    assert 'id="plot-hist-0"' in enforced and 'id="plot-scatter-0"' in enforced
+    assert ">reported<" not in enforced and pairs.count(">reported<") == 2
+    assert 'id="plot-hist-1"' in pairs and "vector 1 index 2: -97 vs -99" in pairs
+    assert "tflite_micro has no &lt;SOFTMAX&gt; int16 &amp; co" in pairs
+
+
+def test_device_diagnostics_are_collapsed() -> None:
+    device = _section(render_html(make_results()), "device")
+    assert '<details id="device-details">' in device  # no `open`
+    for shown in ("frames_sent", "netduinoplus2", "build_id"):
+        assert shown in device[device.index("</summary>"):], shown
+
+
+def test_a_section_is_one_entry_and_one_template(tmp_path: Path, monkeypatch) -> None:
+    """How another section joins the page (e.g. quantization): a builder in SECTIONS and
+    templates/report/sections/<id>.html.j2."""
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR / "report", templates / "report")
+    (templates / "report" / "sections" / "extra.html.j2").write_text(
+        "<p id=extra-text>{{ data.word }}</p>\n")
+    extra = Section("extra", "An extra section", "extra", lambda r: {"word": r["model"]["name"]})
+    monkeypatch.setattr(harness.report.html, "TEMPLATES_DIR", templates)
+    monkeypatch.setattr(harness.report.html, "SECTIONS", (*SECTIONS[:2], extra, *SECTIONS[2:]))
+    html = render_html(make_results())
+    assert "<p id=extra-text>example_cnn_int8</p>" in _section(html, "extra")
+    assert html.index('id="enforced"') < html.index('id="extra"') < html.index('id="per-layer"')
+    assert '<a href="#extra">extra</a>' in html
+
+
 # ---------------------------------------------------------------- in a real browser
 
-def _chromium(html: Path, profile: Path, *args: str) -> tuple[int, str, str]:
-    """Run headless Chromium in its own process group; kill the whole group on a hang."""
-    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=5000",
-           *args, html.as_uri()]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"chromium hung: {err[-2000:]}")
-    return proc.returncode, out, err
-
-
 def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.skip("install Debian's chromium package (scripts/bootstrap.sh does)")
+    need_chromium()
     path = write_html(make_results(), tmp_path)
     expected = {i["id"] for i in _imgs(path.read_text()).imgs}
-    code, dom, err = _chromium(path, tmp_path / "profile", "--dump-dom")
+    code, dom, err = chromium(path, tmp_path / "profile", "--dump-dom")
     assert code == 0, err[-2000:]
     page = _imgs(dom)
     widths = {i["id"]: i.get("data-natural-width") for i in page.imgs}
@@ -171,7 +217,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     check = re.search(r'id="img-check"[^>]*data-total="(\d+)" data-decoded="(\d+)"', dom)
     assert check and check.group(1) == check.group(2) == str(len(expected))
     shot = tmp_path / "report.png"
-    _, _, err = _chromium(path, tmp_path / "profile2", f"--screenshot={shot}",
+    _, _, err = chromium(path, tmp_path / "profile2", f"--screenshot={shot}",
                           "--window-size=1360,2400", "--hide-scrollbars")
     assert shot.exists(), err[-2000:]
     data = shot.read_bytes()
