@@ -38,10 +38,59 @@ _load_yaml = Config._load_yaml
 Config._load_yaml = Config._load_yml = _load_yaml_one_line  # type: ignore[method-assign]
 
 
-@task(help={})
-def setup(c: Context) -> None:
+RENODE_RELEASE = "1.15.1"  # the version the harness is tested with (harness/device/backends)
+RENODE_URL = ("https://github.com/renode/renode/releases/download/v{v}/"
+              "renode-{v}.linux-portable.tar.gz")
+# sha256 of that archive. Not pinned yet: the machine this was written on could not reach
+# the release; `invoke setup --renode --renode-sha256 HEX` checks against a digest you trust.
+RENODE_SHA256 = ""
+
+
+@task(help={"renode": "also install Renode's release into ~/.cache/harness (needs internet)",
+            "renode_sha256": "the archive's sha256 to check against (default: the pinned one)"})
+def setup(c: Context, renode: bool = False, renode_sha256: str = "") -> None:
     """Install apt packages (cross-compiler, QEMU) and the Python packages into .venv."""
+    if renode:
+        setup_renode(renode_sha256 or RENODE_SHA256)
+        return
     c.run(f"bash {HERE / 'scripts' / 'bootstrap.sh'}", pty=False)
+
+
+def setup_renode(sha256: str, *, url: str = "", cache: Path | None = None) -> Path:
+    """Download Renode's portable release, check its sha256, unpack it into the user cache;
+    print the PATH line to use. Offline or unchecked: one `error:` line saying what to do."""
+    import hashlib
+    import tarfile
+    import urllib.error
+    import urllib.request
+
+    url = url or RENODE_URL.format(v=RENODE_RELEASE)
+    cache = cache or Path.home() / ".cache" / "harness"
+    dest = cache / f"renode-{RENODE_RELEASE}"
+    if (dest / "renode").exists():
+        print(f'Renode {RENODE_RELEASE} is installed: export PATH="{dest}:$PATH"')
+        return dest
+    by_hand = "install Renode by hand, see renode/README.md"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - fixed https URL
+            data = answer.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise Exit(f"error: cannot download Renode {RENODE_RELEASE} ({exc}): offline? "
+                   f"{by_hand}", code=5) from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256.lower():
+        raise Exit(f"error: Renode archive sha256 {digest} is not the expected "
+                   f"{sha256 or '(none pinned)'}; check it and pass --renode-sha256, or "
+                   f"{by_hand}", code=5)
+    archive = cache / Path(url).name
+    cache.mkdir(parents=True, exist_ok=True)
+    archive.write_bytes(data)
+    with tarfile.open(archive) as tar:
+        tar.extractall(cache / "renode-unpack", filter="data")
+    (top,) = (cache / "renode-unpack").iterdir()
+    top.rename(dest)
+    print(f'Renode {RENODE_RELEASE} installed: export PATH="{dest}:$PATH"')
+    return dest
 
 
 def run(c: Context, **given: Any) -> None:
@@ -101,15 +150,21 @@ def test(c: Context, k: str = "", full: bool = False, x: bool = False, unit: boo
 
 
 @task(help={"model": "the .tflite (default: the bundled example)",
-            "target": "a target with a Renode platform (default stm32f4)"})
-def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
-    """Boot the firmware in Renode and run the rendered Robot suite with renode-test."""
-    import tempfile
-    from pathlib import Path
+            "target": "a target with a Renode platform (default stm32f4)",
+            "vectors": "vectors for the cross-check test case (default 2)",
+            "rounding": "the firmware's requantization rounding (single: a drifting build)",
+            "per_layer": "step op by op and compare every layer"})
+def renode_test(c: Context, model: str = "", target: str = "stm32f4", vectors: int = 2,
+                rounding: str = "double", per_layer: bool = False) -> None:
+    """Run the rendered Robot suite under renode-test: Renode's keywords boot the firmware,
+    the harness's keyword library cross-checks the model under Renode."""
+    import os
+    import time
 
     from harness.device.backends.renode import (
         INSTALL_HINT,
-        render_renode_files,
+        private_env,
+        render_robot,
         renode_test_command,
     )
     from harness.errors import HarnessError
@@ -119,18 +174,28 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
     from harness.runtimes.builtin.firmware import generate_builtin
     from harness.targets.table import get_target
 
+    model = model or str(EXAMPLE_MODEL)
     try:
         require_tool("renode-test", hint=INSTALL_HINT)
         tgt = get_target(target)
-        graph = load_model(model or EXAMPLE_MODEL)
-        elf = build(generate_builtin(graph, tgt, semihosting=False)).elf
+        elf = build(generate_builtin(load_model(model), tgt, semihosting=True)).elf
     except HarnessError as exc:
         raise Exit(f"error: {exc.one_line()}", code=int(exc.code)) from None
-    folder = Path(tempfile.mkdtemp(prefix="renode-test-"))
-    _resc, robot = render_renode_files(tgt, elf, folder)
-    result = c.run(" ".join(renode_test_command(robot)), warn=True, pty=False)
+    # Not in the temp directory: Renode deletes every `renode-*` folder there on start.
+    folder = HERE / "runs" / f"robot-{time.strftime('%Y%m%d-%H%M%S')}-{target}"
+    robot = render_robot(tgt, elf, folder, model=model, vectors=vectors)
+    env = private_env(folder)  # Renode's TMPDIR in the folder; harness importable
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+    # renode-test runs `python3`: the one of this environment, which has the harness.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    args = renode_test_command(robot, f"ROUNDING:{rounding}", f"PER_LAYER:{per_layer}")
+    print(f"renode-test: suite and results in {folder}")
+    with c.cd(str(folder)):
+        result = c.run(" ".join([*args, f"--results-dir={folder / 'results'}"]), env=env,
+                       warn=True, pty=False)
     if result.exited:
-        raise Exit(code=result.exited)
+        raise Exit(f"renode-test failed: see {folder / 'results' / 'log.html'}",
+                   code=result.exited)
 
 
 @task

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harness.bench.stats import Figure
 from harness.device.backends import QemuBackend
+from harness.device.backends.base import Backend
 from harness.device.client import DeviceClient
 from harness.device.link import Link
 from harness.device.session import write_inputs_file
@@ -27,8 +28,11 @@ from harness.runtimes.project import SEMIHOST_FILE
 from harness.targets.table import get_target
 
 
-def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4") -> list[Figure]:
-    """Ratio wall/vector over emulated inference, and both times, for one model."""
+def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4", *,
+                        backend: type[Backend] = QemuBackend, label: str = "(a)"
+                        ) -> list[Figure]:
+    """Ratio wall/vector over emulated inference, and both times, for one model, in QEMU
+    (or another emulator whose backend reads the semihosting inputs file, e.g. Renode)."""
     tgt = get_target(target)
     graph = load_model(model)
     built = build(generate_builtin(graph, tgt, semihosting=True))
@@ -37,8 +41,8 @@ def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         offsets = write_inputs_file(folder / SEMIHOST_FILE, vecs)
-        with QemuBackend(tgt, built.elf, folder) as url, Link.open(url) as link:
-            link.wait_for_device(20)
+        with backend(tgt, built.elf, folder) as url, Link.open(url) as link:
+            link.wait_for_device(60)
             client = DeviceClient(link)
             outs = graph.output_tensors()
             for k in range(vectors):
@@ -63,12 +67,30 @@ def emulated_throughput(model: Path, vectors: int = 10, target: str = "stm32f4")
                     client.read_output(i, t.nbytes)
                 per_vector.append(time.monotonic() - t0)
                 per_invoke.append(t2 - t1)
-    cmd = f"invoke bench (model {model.name}, {vectors} vectors, {target})"
+    cmd = f"invoke bench (model {model.name}, {vectors} vectors, {target}, {backend.name})"
+    name = f"{label} {graph.name}" + ("" if backend is QemuBackend else f" ({backend.name})")
     return [
-        Figure(f"(a) {graph.name}: wall per vector / emulated inference",
+        Figure(f"{name}: wall per vector / emulated inference",
                [v / i for v, i in zip(per_vector, per_invoke, strict=True)], "", "<= 1.2", cmd),
-        Figure(f"(a) {graph.name}: wall per vector", [1e3 * v for v in per_vector], "ms",
+        Figure(f"{name}: wall per vector", [1e3 * v for v in per_vector], "ms",
                command=cmd),
-        Figure(f"(a) {graph.name}: emulated inference (INVOKE)", [1e3 * i for i in per_invoke],
+        Figure(f"{name}: emulated inference (INVOKE)", [1e3 * i for i in per_invoke],
                "ms", command=cmd),
     ]
+
+
+def renode_against_qemu(models: list[Path], vectors: int = 10,
+                        target: str = "stm32f4") -> list[Figure]:
+    """(f) Wall time per vector in Renode and in QEMU, same firmware, same vectors; and
+    Renode's time per vector over QEMU's, per model (the ratio of the medians)."""
+    from harness.device.backends import RenodeBackend
+
+    figures = []
+    for model in models:
+        qemu = emulated_throughput(model, vectors, target, label="(f)")[1]
+        renode = emulated_throughput(model, vectors, target, backend=RenodeBackend,
+                                     label="(f)")[1]
+        ratio = Figure(f"(f) {model.stem}: Renode wall per vector / QEMU's",
+                       [renode.median / qemu.median], "", command=renode.command)
+        figures += [qemu, renode, ratio]
+    return figures

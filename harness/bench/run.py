@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -40,6 +41,13 @@ def machine() -> str:
             f"{platform.python_version()}, {_tool_version(['qemu-system-arm', '--version'])}, "
             f"{_tool_version(['arm-none-eabi-gcc', '--version'])}; load average {load:.1f} "
             "at the start")
+
+
+RENODE_NOTE = (
+    "Both emulators run the firmware with the semihosting input path: QEMU reads the inputs "
+    "file by semihosting, Renode writes it into memory from a hook (run.resc). QEMU runs "
+    "with -icount shift=0; Renode at one instruction per cycle of virtual time. Per vector: "
+    "one INVOKE that loads, runs and answers, as the pipeline does.")
 
 
 def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = False,
@@ -94,6 +102,14 @@ def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = Fals
     else:
         sections.append("## (e) builtin against tflm\n\nNot measured: no TFLM tree configured "
                         "(set TFLM_DIR).\n")
+    if shutil.which("renode"):
+        from harness.bench.emulated import renode_against_qemu
+
+        section("(f) Renode against QEMU (stm32f4, same firmware and vectors)",
+                renode_against_qemu(models, 5 if quick else 10), RENODE_NOTE)
+    else:
+        sections.append("## (f) Renode against QEMU\n\nNot measured: Renode not installed "
+                        "(`invoke setup --renode`, renode/README.md).\n")
     met = [f for f in figures if f.met() is not None]
     summary = ("## Goals\n\n" + "\n".join(
         f"- {f.name}: {f.median:.3f} {f.unit} (goal {f.goal}): "

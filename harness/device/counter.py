@@ -17,17 +17,23 @@ def counter_section(kind: str, counts: list[int], backend: Backend, target: Targ
     """
     if kind not in ("systick", "dwt") or not counts:
         return {"kind": kind, "unit": None, "per_inference": [], "median": None}
-    if kind == "dwt":  # only where CYCCNT really counts, so never under QEMU
+    scale = 1.0
+    if backend.counter_how:  # the backend answers the counter reads itself (Renode)
+        values, unit, how = list(counts), backend.counter_kind, backend.counter_how
+    elif kind == "dwt":  # only where CYCCNT really counts, so never under QEMU
         values, unit, how = list(counts), "cycles", "DWT CYCCNT"
     elif backend.counter_kind == "instructions":
-        values = [round(c * 1e9 / target.systick_hz) for c in counts]
+        scale = 1e9 / target.systick_hz
+        values = [round(c * scale) for c in counts]
         unit, how = "instructions", "QEMU -icount shift=0 (1 ns per instruction), SysTick"
     else:
         values, unit, how = list(counts), "cycles", "SysTick on the core clock"
     return {"kind": kind, "unit": unit, "how": how, "per_inference": values,
-            "median": int(np.median(values))}
+            "median": int(np.median(values)), "scale": scale}
 
 
 def ticks_scale(counter: dict, target: Target) -> float:
     """What one raw tick is worth in the counter's unit (instructions under QEMU)."""
+    if "scale" in counter:
+        return counter["scale"]
     return 1e9 / target.systick_hz if counter.get("unit") == "instructions" else 1.0

@@ -11,7 +11,7 @@ from harness.children import die_with_parent
 from harness.device.backends.options import BackendOptions
 from harness.targets.target import Target
 
-# die_with_parent lives in harness/children.py; the emulator backends import it from here.
+# die_with_parent lives in harness/children.py; the QEMU backend imports it from here.
 __all__ = ["Backend", "die_with_parent", "free_port"]
 
 
@@ -32,6 +32,9 @@ class Backend(ABC):
     name: str = ""
     emulated: bool = False  # an emulator: picked with --emulator when there is no --port
     counter_kind: str = "none"  # what INVOKED counts mean here
+    # Set where the backend itself supplies the device's counter (Renode hooks the firmware's
+    # counter read): INVOKED counts are then `counter_kind` units as they are, read this way.
+    counter_how: str = ""
     semihosting: bool = False  # inputs may be read from a host file (emulators)
 
     @classmethod

@@ -5,6 +5,7 @@ tests/integration/device/test_qemu_backend.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,9 @@ def test_renode_preflight(empty_path: Path) -> None:
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
     RenodeBackend.preflight(STM32F4, options(emulator="renode"))
+    no_renode = replace(get_target("cortex-m3"), renode_platform=None, renode_uart=None)
     with pytest.raises(BadInput, match="no Renode platform"):
-        RenodeBackend.preflight(get_target("cortex-m3"), options(emulator="renode"))
+        RenodeBackend.preflight(no_renode, options(emulator="renode"))
 
 
 def test_board_preflight(empty_path: Path) -> None:

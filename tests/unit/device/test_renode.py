@@ -4,6 +4,7 @@ Renode started and stopped. A real boot is in tests/integration/device/test_reno
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,9 @@ def test_render_resc_for_stm32f4(tmp_path: Path) -> None:
     assert resc == tmp_path / "run" / "run.resc" and resc.exists()
     text = resc.read_text()
     lines = [line.strip() for line in text.splitlines()]
-    assert "machine LoadPlatformDescription @platforms/boards/stm32f4_discovery.repl" in lines
+    repl = tmp_path / "run" / "platform.repl"
+    assert f"machine LoadPlatformDescription @{repl.resolve()}" in lines
+    assert 'using "platforms/boards/stm32f4_discovery.repl"' in repl.read_text().splitlines()
     assert f"sysbus LoadELF @{elf.resolve()}" in lines
     assert 'emulation CreateServerSocketTerminal 4321 "harness_uart" false' in lines
     assert "connector Connect sysbus.usart2 harness_uart" in lines
@@ -39,7 +42,7 @@ def test_render_robot_suite_for_stm32f4(tmp_path: Path) -> None:
     assert robot.name == "cross_check.robot"
     for needle in ("*** Settings ***", "Resource          ${RENODEKEYWORDS}", "*** Test Cases ***",
                    "Execute Command", "machine LoadPlatformDescription ${PLATFORM}",
-                   "@platforms/boards/stm32f4_discovery.repl", f"@{elf.resolve()}",
+                   f"@{(tmp_path / 'platform.repl').resolve()}", f"@{elf.resolve()}",
                    "sysbus LoadELF ${ELF}", "Create Terminal Tester    ${UART}",
                    "sysbus.usart2", "Start Emulation", "Wait For Line On Uart",
                    "harness firmware up: stm32f4, build ", "includeUnfinishedLine=true"):
@@ -52,14 +55,17 @@ def test_renode_test_command(tmp_path: Path) -> None:
 
 def test_backend_traits() -> None:
     assert RenodeBackend.name == "renode"
-    assert RenodeBackend.counter_kind == "cycles"
-    assert RenodeBackend.semihosting is False
+    # Counts are Renode's executed instructions; inputs come from the run's inputs file
+    # (written into memory by a hook, tests/unit/device/test_renode_backend.py).
+    assert RenodeBackend.counter_kind == "instructions"
+    assert RenodeBackend.semihosting is True
     assert RENODE_UART["stm32f4"] == "sysbus.usart2"  # USART2 at 0x40004400 in stm32f4.repl
 
 
 def test_target_without_renode_platform_is_bad_input(tmp_path: Path) -> None:
+    no_renode = replace(get_target("cortex-m3"), renode_platform=None, renode_uart=None)
     with pytest.raises(BadInput, match="no Renode platform"):
-        RenodeBackend(get_target("cortex-m3"), tmp_path / "x.elf", tmp_path)
+        RenodeBackend(no_renode, tmp_path / "x.elf", tmp_path)
 
 
 def test_missing_renode_names_what_to_install(tmp_path: Path,

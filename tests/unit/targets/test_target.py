@@ -66,8 +66,8 @@ V7M = {"fault_status": True, "dwt": True, "mve": "none"}  # Armv7-M/Armv8-M Main
 # CMSDK UART0 at 0x40004000 with RX on IRQ 0 and TX on 1, num-irq 32, SYSCLK 25 MHz.
 MPS2 = {"flash": (0x00000000, 4 * MIB), "ram": (0x20000000, 4 * MIB),
         "uart": ("cmsdk_uart", 0x40004000, (0, 1), 25_000_000), "clock_hz": 25_000_000,
-        "num_irqs": 32, "renode": (None, None), "max_hz": 25_000_000, "secure": False,
-        "sizes": SIZES}
+        "num_irqs": 32, "renode": ("harness", "sysbus.uart0"), "max_hz": 25_000_000,
+        "secure": False, "sizes": SIZES}
 EXPECTED = {
     # The Nucleo-64 F4 common ground, the STM32F401RE (RM0368): flash 512 KB at 0x08000000,
     # SRAM 96 KB at 0x20000000; USART2 at 0x40004400 is position 38 of an 85-position
@@ -89,7 +89,7 @@ EXPECTED = {
                   "flash": (0x00000000, 256 * KIB), "ram": (0x20000000, 16 * KIB),
                   "uart": ("nrf51_uart", 0x40002000, (2,), 16_000_000),
                   "clock_hz": 16_000_000, "num_irqs": 32, "qemu": "microbit",
-                  "renode": (None, None), "max_hz": 16_000_000, "secure": False,
+                  "renode": ("harness", "sysbus.uart0"), "max_hz": 16_000_000, "secure": False,
                   "sizes": (2 * KIB, 256, 128), "soc": "nRF51822-QFAA",
                   "boards": ("BBC micro:bit v1",)},
     "cortex-m3": {"cpu": "cortex-m3", "arch": "armv7-m", "fpu": "none", **V7M,
@@ -111,7 +111,8 @@ EXPECTED = {
                    "flash": (0x10000000, 4 * MIB), "ram": (0x38000000, 4 * MIB),
                    "uart": ("cmsdk_uart", 0x50200000, (32, 33), 20_000_000),
                    "clock_hz": 20_000_000, "num_irqs": 124, "qemu": "mps2-an505",
-                   "renode": (None, None), "max_hz": 20_000_000, "secure": True, "sizes": SIZES,
+                   "renode": ("harness", "sysbus.uart0"), "max_hz": 20_000_000, "secure": True,
+                   "sizes": SIZES,
                    "soc": "MPS2 AN505", "boards": ("MPS2+ AN505",)},
     # AN547 / SSE-300 (mps2-tz.c): Secure ITCM 0x10000000 and DTCM 0x30000000, 512 KB each;
     # UART0 at 0x59303000 on IRQs 33/34 and a 25 MHz APB clock; core 32 MHz; 32 + 96 IRQs.
@@ -121,7 +122,8 @@ EXPECTED = {
                    "flash": (0x10000000, 512 * KIB), "ram": (0x30000000, 512 * KIB),
                    "uart": ("cmsdk_uart", 0x59303000, (33, 34), 25_000_000),
                    "clock_hz": 32_000_000, "num_irqs": 128, "qemu": "mps3-an547",
-                   "renode": (None, None), "max_hz": 32_000_000, "secure": True, "sizes": SIZES,
+                   "renode": ("harness", "sysbus.uart0"), "max_hz": 32_000_000, "secure": True,
+                   "sizes": SIZES,
                    "soc": "MPS3 AN547", "boards": ("MPS3 AN547",)},
     # STM32H743ZI (RM0433): 2 MB flash at 0x08000000, 512 KB AXI SRAM at 0x24000000; USART3
     # at 0x40004800 on IRQ 39 of 150 (table 145), its kernel clock the 64 MHz HSI out of
