@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from invoke import Collection, Context, Exit, task
+from invoke import Collection, Config, Context, Exit, task
+from invoke.util import yaml as invoke_yaml
 
 from harness.config import COMMAND_LINE, OPTIONS
 
@@ -19,6 +20,22 @@ HERE = Path(__file__).resolve().parent
 def _in_checkout(path: str, default: str) -> str:
     """`path` as given (relative to the current folder), or `default` inside the checkout."""
     return str(HERE / default) if path == default else path
+
+
+def _load_yaml_one_line(self: Config, path: Any) -> Any:
+    """invoke.yaml (or `invoke -f FILE`) that is not YAML: one `error:` line, exit 2, where
+    invoke would print a traceback. (This file is imported before invoke reads either.)"""
+    try:
+        return _load_yaml(self, path)
+    except invoke_yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise Exit(f"error: {path}{where} is not valid YAML "
+                   f"({getattr(exc, 'problem', None) or exc})", code=2) from None
+
+
+_load_yaml = Config._load_yaml
+Config._load_yaml = Config._load_yml = _load_yaml_one_line  # type: ignore[method-assign]
 
 
 RENODE_RELEASE = "1.15.1"  # the version the harness is tested with (harness/device/backends)

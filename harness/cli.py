@@ -1,54 +1,73 @@
 """Command line: `harness run ...` takes the same options as `invoke run` (harness/config.py).
 
 Errors print one line (`error: ...`) and exit with a distinct code; a
-traceback goes to a log file, never to the terminal.
+traceback goes to a log file (the run folder's crash.log, or a file of this
+process's own in the temp folder), never to the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import sys
-import tempfile
-import traceback
-from pathlib import Path
 from typing import Any
 
-from harness.config import COMMAND_LINE, from_options
+from harness.config import COMMAND_LINE, from_options, given_names
 from harness.errors import ExitCode, HarnessError
+from harness.run.folder import write_crash_log
+from harness.run.signals import stop_cause, stop_code, stop_on_signals
 
 
 def run_with_exit_code(given: dict, project: Any = None) -> int:
     """Run with the options `given` (by RunConfig field; None: not given) over invoke.yaml's
     `harness:` section `project`; map every outcome to an exit code, printing one line on
-    errors."""
+    errors. SIGTERM and SIGHUP stop the run as Ctrl-C does (harness/run/signals.py)."""
+    with stop_on_signals():
+        try:
+            return _run(given, project)
+        except KeyboardInterrupt as exc:  # before the pipeline's own handling, or after
+            return _interrupted(exc)
+
+
+def _run(given: dict, project: Any) -> int:
     try:
         from harness.run.pipeline import run
 
-        res = run(from_options(given, project))
+        res = run(from_options(given, project), given=given_names(given))
         return int(res.verdict.exit_code)
     except HarnessError as exc:
-        print(f"error: {exc.one_line()}", file=sys.stderr)
+        _say(f"error: {exc.one_line()}")
         return int(exc.code)
-    except KeyboardInterrupt:
-        print("error: interrupted; partial results are in the run folder", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except OSError as exc:  # before the run folder exists (pipeline handles it after)
         if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             return _internal(exc)
-        print(f"error: no space left writing {exc.filename or 'a file'} ({exc.strerror})",
-              file=sys.stderr)
+        _say(f"error: no space left writing {exc.filename or 'a file'} ({exc.strerror})")
         return int(ExitCode.DISK_FULL)
     except Exception as exc:  # a bug: keep the traceback, show one line
         return _internal(exc)
 
 
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    cause = stop_cause(exc)
+    what = "interrupted" if cause == "Ctrl-C" else f"stopped by {cause}"
+    _say(f"error: {what}; partial results are in the run folder")
+    return stop_code(exc)
+
+
 def _internal(exc: BaseException) -> int:
-    log = Path(tempfile.gettempdir()) / "harness-crash.log"
-    log.write_text(traceback.format_exc())
-    print(f"error: internal error {type(exc).__name__}: {exc} (traceback: {log})",
-          file=sys.stderr)
+    """A bug before a run folder exists: the traceback goes to a file of this process."""
+    _say(f"error: internal error {type(exc).__name__}: {exc} "
+         f"(traceback: {write_crash_log(exc)})")
     return int(ExitCode.INTERNAL)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a closed terminal (SIGHUP) or pipe does not make it fail."""
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,7 @@ False for a switch) for an option it was not given.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from types import UnionType
@@ -162,6 +162,25 @@ def _known_references(names: list[str], flag: str) -> None:
                        hint=f"choose from {', '.join(REFERENCES)}")
 
 
+def _known_tolerances(tolerances: dict[str, int], flag: str) -> None:
+    from harness.references import REFERENCES
+
+    unknown = [r for r in tolerances if r not in REFERENCES]
+    if unknown:
+        raise BadInput(f"{flag} names unknown reference(s): {', '.join(unknown)}",
+                       hint=f"choose from {', '.join(REFERENCES)}")
+
+
+def _tolerances_run(cfg: RunConfig, names: Iterable[str]) -> None:
+    """A tolerance given for this run must name a reference this run runs."""
+    running = [*cfg.references, *(["float-model"] if cfg.float_model else [])]
+    idle = [n for n in names if n not in running]
+    if idle:
+        raise BadInput(f"--tolerance names {', '.join(idle)}, which this run does not run "
+                       f"(--references {','.join(running)})",
+                       hint="add it to --references, or drop its tolerance")
+
+
 def _known_runtime(name: str, flag: str) -> None:
     from harness.runtimes.registry import RUNTIMES  # the runtimes load the ops and jinja2
 
@@ -238,6 +257,7 @@ class RunConfig:
              "numpy-float (float-model is added by --float-model)")
     tolerances: dict[str, int] = option(
         factory=dict, flag="--tolerance", parse=parse_tolerances, yaml=True, merge=True,
+        check=_known_tolerances,
         help="per-reference LSB tolerance, e.g. litert=2,litert-ref=0 (own reference default 0)")
     float_model: Path | None = option(None, "the float .tflite of the same network, for the "
                                       "end-to-end quantization error")
@@ -416,20 +436,30 @@ def project_settings(section: Any) -> dict[str, Any]:
     return out
 
 
+def given_names(given: Mapping[str, Any]) -> frozenset[str]:
+    """The options a front end was given (None, '' or False: not given)."""
+    return frozenset(name for name, raw in given.items() if not (
+        raw is None or raw is False or (isinstance(raw, str) and not raw.strip())))
+
+
 def from_options(given: Mapping[str, Any], project: Any = None) -> RunConfig:
     """RunConfig from what a front end was given (by field name; None, '' or False: not
-    given) over invoke.yaml's `harness:` section (`project`) over the declared defaults."""
+    given) over invoke.yaml's `harness:` section (`project`) over the declared defaults.
+
+    A tolerance given here must name a reference the run runs; invoke.yaml's may name
+    others (a project's tolerances hold for every run of it)."""
     unknown = sorted(set(given) - set(BY_NAME))
     if unknown:
         raise TypeError(f"not run options: {', '.join(unknown)}")
     values = project_settings(project)
-    for name, raw in given.items():
-        if raw is None or raw is False or (isinstance(raw, str) and not raw.strip()):
-            continue
-        opt = BY_NAME[name]
-        value = opt.read(raw)
-        values[name] = {**values[name], **value} if opt.merge and name in values else value
-    return RunConfig(**values)
+    names = given_names(given)
+    read = {name: BY_NAME[name].read(raw) for name, raw in given.items() if name in names}
+    for name, value in read.items():
+        merge = BY_NAME[name].merge and name in values
+        values[name] = {**values[name], **value} if merge else value
+    cfg = RunConfig(**values)
+    _tolerances_run(cfg, read.get("tolerances", {}))
+    return cfg
 
 
 def resolve_runtime(cfg: RunConfig) -> tuple[RunConfig, str]:

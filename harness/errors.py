@@ -26,7 +26,9 @@ class ExitCode(IntEnum):
     NOT_A_MODEL = 11  # the file is not a (valid) .tflite flatbuffer
     UNSUPPORTED_OP = 12  # the model uses an op the runtime lacks
     UNSUPPORTED_TYPE = 13  # e.g. a float model where int8 is required
+    HANGUP = 129  # SIGHUP (the terminal or SSH session closed); stopped as on Ctrl-C
     INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM (timeout, docker stop, a cancelled CI job); as on Ctrl-C
 
 
 class HarnessError(Exception):
@@ -41,6 +43,12 @@ class HarnessError(Exception):
     def one_line(self) -> str:
         msg = str(self).replace("\n", " ")
         return f"{msg} ({self.hint})" if self.hint else msg
+
+
+class InternalError(HarnessError):
+    """A bug: the message names the exception and where its traceback was saved."""
+
+    code = ExitCode.INTERNAL
 
 
 class BadInput(HarnessError):

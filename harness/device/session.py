@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.device.client import DeviceClient
 from harness.device.link import Link
-from harness.errors import DeviceError, DeviceFault
+from harness.errors import DeviceError, DeviceFault, DeviceTimeout
 from harness.model.graph import Graph
 
 
@@ -61,6 +61,14 @@ def _step_through(client: DeviceClient, graph: Graph,
             per_tensor.setdefault(index, []).append(
                 np.frombuffer(raw, dtype=t.dtype).reshape(t.shape).copy())
     return total
+
+
+def stopped_answering(k: int, exc: DeviceTimeout) -> DeviceTimeout:
+    """A device that went silent mid-run without rebooting (hung, or its emulator
+    stopped): said so, naming the vector, rather than blamed on the boot or the port."""
+    return DeviceTimeout(f"the device stopped answering during vector {k}: {exc}",
+                         hint="it hung or was stopped; the vectors before it are kept in "
+                              "device_outputs.jsonl and --resume finishes the run")
 
 
 BOOT_LOG = "harness firmware up"  # the shell's first LOG frame after every reset
@@ -153,11 +161,14 @@ def run_vectors(client: DeviceClient, graph: Graph, vectors: list[np.ndarray], *
                     collected[i].append(np.frombuffer(raw, dtype=t.dtype).reshape(t.shape))
                 counts.append(n)
                 continue
+            boots = _boots(link)
             try:
                 n, raws, tensors, per_op = one_vector(k)
             except DeviceFault:
                 raise
-            except DeviceError:
+            except DeviceError as exc:
+                if isinstance(exc, DeviceTimeout) and _boots(link) == boots:
+                    raise stopped_answering(k, exc) from None  # silent, not rebooted
                 # A board that reset (or a garbled exchange) starts over: handshake
                 # again, then redo this vector once; a second failure is final.
                 resets += 1

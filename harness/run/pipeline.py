@@ -2,40 +2,52 @@
 -> report, in that order; each stage's work lives in its own package.
 
 `run(config)` drives one cross-check and always leaves a run folder with a
-results.json, also when a stage fails half-way.
+results.json: written before the first stage and after each, so a run killed
+outright (SIGKILL, power gone) still has one, and `--resume` finishes it. The
+folder is locked while a process runs in it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import sys
+import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+from rich.markup import escape
 
 from harness.analysis.analyse import analyse
 from harness.analysis.profile import profile_section
 from harness.analysis.quantization import tensors_needed
-from harness.analysis.verdict import Verdict, decide
-from harness.config import RunConfig, resolve_runtime
+from harness.analysis.verdict import Status, Verdict, decide
+from harness.config import OPTIONS, RunConfig, resolve_runtime
 from harness.device.backends import backend_class
 from harness.device.client import DeviceClient
 from harness.device.counter import counter_section, ticks_scale
 from harness.device.link import Link
 from harness.device.ports import resolve_port
 from harness.device.session import DeviceRun, run_vectors
-from harness.errors import BadInput, HarnessError
+from harness.errors import BadInput, HarnessError, InternalError
+from harness.locks import lock_folder, write_atomic
 from harness.ops.validate import load_model
 from harness.references.cache import run_reference_cached
 from harness.references.known_wrong import refusal
 from harness.references.runner import ReferenceResult
 from harness.report import console, html, junit
-from harness.run.folder import DISK_FULL_ERRNOS, disk_full, new_run_folder
+from harness.resources import build_dir
+from harness.run.folder import DISK_FULL_ERRNOS, disk_full, new_run_folder, write_crash_log
 from harness.run.result import RunResult, build_section
-from harness.run.resume import load_run
+from harness.run.resume import Resumed, load_run, vectors_section
+from harness.run.signals import stop_cause, stop_code
 from harness.run.vectors import load_vectors, random_vectors
 from harness.runtimes.base import Runtime
-from harness.runtimes.build import BuildResult, build
+from harness.runtimes.build import BuildResult, build, project_build_id
 from harness.runtimes.project import SEMIHOST_FILE
 from harness.runtimes.registry import RUNTIMES
 from harness.targets.choice import Choice, choose_target, clock_report
@@ -55,25 +67,119 @@ def _validate(cfg: RunConfig) -> tuple[RunConfig, Choice]:
     return cfg, choice._replace(notes=notes + choice.notes)
 
 
-def run(cfg: RunConfig) -> RunResult:
-    """Run one cross-check; return its RunResult (also written as results.json)."""
-    t0 = time.monotonic()
-    done: dict[int, tuple[int, list[bytes]]] = {}
-    if cfg.resume:
-        cfg, resumed_vectors, done = load_run(cfg.resume, cfg)
+def _check_writable(folder: Path, what: str) -> None:
+    """BadInput unless `folder` exists or can be made, and takes a file."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise BadInput(f"cannot write {what} {folder}: {exc.strerror or exc}") from None
+
+
+def _check_enforced(runtime: Runtime) -> None:
+    """Refuse a set of references that can only end UNCHECKED: none is the runtime's own
+    (or a stand-in) and none has a --tolerance."""
+    cfg, chain = runtime.cfg, runtime.references
+    names = list(cfg.references) + (["float-model"] if cfg.float_model else [])
+    if any(n in chain or n in cfg.tolerances for n in names):
+        return
+    raise BadInput(f"--references {','.join(names)} checks nothing: the {runtime.name} "
+                   f"device is checked against {' or '.join(chain)}, or a reference given a "
+                   "--tolerance", hint=f"add {chain[0]} to --references, or give one of "
+                                       "them a tolerance")
+
+
+def run(cfg: RunConfig, given: Collection[str] | None = None) -> RunResult:
+    """Run one cross-check; return its RunResult (also written as results.json).
+
+    `given`: the options the user gave (a --resume refuses those that differ from the
+    recorded ones); None: those that differ from their declared defaults."""
+    with contextlib.ExitStack() as held:
+        resumed = None
+        if cfg.resume:
+            resumed = _reopen(cfg, given, held)
+            if resumed.finished:
+                return _finished(resumed, cfg)
+        return _run(resumed.cfg if resumed else cfg, resumed, held)
+
+
+def _hold(folder: Path, held: contextlib.ExitStack) -> None:
+    """Lock the run folder for this process until the run ends (a second harness
+    resuming it is refused); the kernel lets go if the process dies."""
+    try:
+        fd = lock_folder(folder)
+    except OSError as exc:
+        raise BadInput(f"{folder} is not a run folder ({exc.strerror})",
+                       hint="pass a folder under runs/ made by an earlier run") from None
+    if fd is None:
+        raise BadInput(f"{folder} is in use by another harness process",
+                       hint="wait for it to end; a run still going cannot be resumed")
+    held.callback(os.close, fd)
+
+
+def _reopen(cfg: RunConfig, given: Collection[str] | None,
+            held: contextlib.ExitStack) -> Resumed:
+    folder = Path(cfg.resume)
+    _hold(folder, held)
+    if given is None:
+        given = [o.name for o in OPTIONS if getattr(cfg, o.name) != o.default]
+    return load_run(folder, cfg, given)
+
+
+def _finished(resumed: Resumed, cfg: RunConfig) -> RunResult:
+    """A run that ran to its end is not run again: say so, keep its verdict."""
+    result = RunResult.from_dict(resumed.recorded)
+    v = result.verdict
+    console.Console(quiet=cfg.quiet).line(escape(
+        f"{resumed.folder} finished already: {v.status} - {v.reason} (nothing to resume)"),
+        wrapped=False)
+    return result
+
+
+class Prepared(NamedTuple):
+    """What a run starts from once every check has passed."""
+
+    runtime: Runtime
+    runtime_reason: str  # why this runtime
+    choice: Choice  # the target (or board) and the notes about it
+    vectors: list[np.ndarray]
+    folder: Path  # the run folder, locked by this process
+    done: dict  # vectors measured by the run this one resumes
+
+
+def _prepare(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack
+             ) -> Prepared:
+    """Every check before any work, then the vectors and the (locked) run folder."""
     cfg, choice = _validate(cfg)
     cfg, runtime_reason = resolve_runtime(cfg)
-    target = choice.target
     graph = load_model(cfg.model)
-    runtime = RUNTIMES[cfg.runtime](cfg, graph, target)
+    runtime = RUNTIMES[cfg.runtime](cfg, graph, choice.target)
     runtime.check()  # ops, types and memory: refused before any work
-    if cfg.resume:
-        vectors, folder = resumed_vectors, Path(cfg.resume)
-    else:
-        vectors = (load_vectors(cfg.inputs, graph) if cfg.inputs
-                   else random_vectors(graph, cfg.vectors, cfg.seed))
-        folder = new_run_folder(cfg.runs_dir, graph.name, target.name)
+    _check_enforced(runtime)
+    _check_writable(build_dir(), "the build cache (HARNESS_BUILD_DIR)")
+    if resumed:
+        resumed.check_model(graph.sha256)
+        return Prepared(runtime, runtime_reason, choice, resumed.vectors, resumed.folder,
+                        resumed.done)
+    notes: list[str] = []
+    vectors = (load_vectors(cfg.inputs, graph, notes) if cfg.inputs
+               else random_vectors(graph, cfg.vectors, cfg.seed))
+    for note in notes:  # values clipped by quantization: never silently
+        print(f"warning: {note}", file=sys.stderr)
+    folder = new_run_folder(cfg.runs_dir, graph.name, choice.target.name)
+    _hold(folder, held)
+    return Prepared(runtime, runtime_reason, choice, vectors, folder, {})
+
+
+def _run(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack) -> RunResult:
+    t0 = time.monotonic()
+    runtime, runtime_reason, choice, vectors, folder, done = _prepare(cfg, resumed, held)
+    cfg, graph, target = runtime.cfg, runtime.graph, runtime.target
     result = RunResult.new(cfg, graph, target, folder, runtime_reason, len(done))
+    result.vectors = vectors_section(vectors)
+    if resumed:  # until this run's own build replaces it: what the kept vectors ran on
+        result.build = resumed.recorded.get("build")
     out = console.Console(quiet=cfg.quiet, verbose=cfg.verbose)
     out.header(result.to_dict())
     out.line(f"  runtime: {cfg.runtime} ({runtime_reason})")
@@ -81,64 +187,96 @@ def run(cfg: RunConfig) -> RunResult:
         out.line(f"  {note}")
     if done:
         out.line(f"  resuming: {len(done)} of {len(vectors[0])} vectors already measured")
-    if not cfg.resume:
-        np.savez(folder / "vectors.npz", *vectors)
     try:
-        _stages(runtime, vectors, result, out, done)
+        if not resumed:
+            write_atomic(folder / "vectors.npz", lambda f: np.savez(f, *vectors))
+        _stages(runtime, vectors, result, out, done, resumed)
     except HarnessError as exc:
         result.verdict = Verdict.error(exc)
         raise
-    except KeyboardInterrupt:
-        result.verdict = Verdict.interrupted()
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM / SIGHUP (run/signals.py)
+        result.verdict = Verdict(Status.INTERRUPTED, f"interrupted ({stop_cause(exc)})",
+                                 stop_code(exc))
         raise
     except OSError as exc:
         if exc.errno not in DISK_FULL_ERRNOS:
-            raise
+            raise _internal(exc, result) from exc
         err = disk_full(exc, folder)
         result.verdict = Verdict.error(err)
         raise err from None
+    except Exception as exc:  # a bug: its traceback goes into the run folder
+        raise _internal(exc, result) from exc
     finally:
         result.timings["total_s"] = round(time.monotonic() - t0, 3)
         _write(result, out)
     return result
 
 
+def _internal(exc: Exception, result: RunResult) -> InternalError:
+    """The one-line error for a bug, its traceback saved in the run folder."""
+    err = InternalError(f"internal error {type(exc).__name__}: {exc}",
+                        hint=f"traceback: {write_crash_log(exc, result.run_dir)}")
+    result.verdict = Verdict.error(err)
+    return err
+
+
+def _mark(result: RunResult, stage: str) -> None:
+    """results.json says which stage the run is in, so a folder whose process was
+    killed outright still tells what happened (and --resume can finish it)."""
+    result.verdict = Verdict(Status.INCOMPLETE, f"the run has not finished: it was in the "
+                             f"{stage} stage (pid {os.getpid()}); if that process is gone, "
+                             "--resume finishes it", None)
+    result.write()
+
+
 def _write(result: RunResult, out: console.Console) -> None:
     """results.json, then junit.xml and report.html from it; a failure in the derived
     reports loses nothing, and a full disk keeps device_outputs.jsonl."""
+    doc = result.to_dict()
     try:
         result.write()
     except OSError as exc:
-        out.line(f"  [yellow]could not write results.json[/]: {exc.strerror}")
-        out.summary(result.to_dict())
-        return
-    doc = result.to_dict()
-    folder = result.run_dir
-    for name, write in (("junit.xml", lambda: junit.write_junit(doc, folder / "junit.xml")),
-                        ("report.html", lambda: html.write_html(doc, folder))):
-        try:
-            write()
-        except Exception as exc:  # results.json is already safe on disk
-            out.line(f"  [yellow]could not write {name}[/]: {type(exc).__name__}: {exc}")
-    out.summary(doc)
+        _say(out, f"  [yellow]could not write results.json[/]: {exc.strerror}")
+    else:
+        folder = result.run_dir
+        for name, write in (("junit.xml", lambda: junit.write_junit(doc, folder / "junit.xml")),
+                            ("report.html", lambda: html.write_html(doc, folder))):
+            try:
+                write()
+            except Exception as exc:  # results.json is already safe on disk
+                _say(out, f"  [yellow]could not write {name}[/]: {type(exc).__name__}: {exc}")
+    with contextlib.suppress(OSError):  # a terminal gone with SIGHUP takes no summary
+        out.summary(doc)
+
+
+def _say(out: console.Console, text: str) -> None:
+    with contextlib.suppress(OSError):
+        out.line(text)
 
 
 def _stages(runtime: Runtime, vectors: list[np.ndarray], result: RunResult,
-            out: console.Console, done: dict) -> None:
-    built = _build(runtime, result, out)
+            out: console.Console, done: dict, resumed: Resumed | None) -> None:
+    _mark(result, "build")
+    built = _build(runtime, result, out, resumed)
+    _mark(result, "references")
     refs = _references(runtime, vectors, result, out)
+    _mark(result, "device")
     dev = _device(runtime, built, vectors, result, out, done)
+    _mark(result, "compare")
     if runtime.cfg.profile:
         _profile(runtime, dev, result, out)
     runtime.after_device(dev, result, out)
     _compare(runtime, vectors, refs, dev, result)
 
 
-def _build(runtime: Runtime, result: RunResult, out: console.Console) -> BuildResult:
+def _build(runtime: Runtime, result: RunResult, out: console.Console,
+           resumed: Resumed | None) -> BuildResult:
     """The runtime's firmware project, compiled (cached by content), kept in the folder."""
     t = time.monotonic()
     project = runtime.firmware(semihosting=backend_class(runtime.cfg).semihosting, out=out,
                                result=result)
+    if resumed:
+        resumed.check_build(project_build_id(project))
     with out.step("firmware") as step:
         built = build(project)
         result.timings["build_s"] = round(time.monotonic() - t, 3)

@@ -3,8 +3,8 @@
 results.json is the source of every other report (junit.xml, report.html, the
 console summary, a --resume): the renderers read the JSON document, so they also
 work on a results.json read back from disk. The pipeline fills a RunResult field
-by field and writes it atomically after every stage, so a run that dies keeps what
-it measured. Schema: README, "results.json".
+by field and writes it atomically before the first stage and after each, so a run
+that dies, however it dies, keeps what it measured. Schema: README, "results.json".
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from harness import __version__
 from harness.analysis.verdict import Verdict
 from harness.config import RunConfig
+from harness.locks import write_atomic
 from harness.model.graph import Graph, Tensor
 from harness.targets.target import Target
 
@@ -63,6 +64,7 @@ class RunResult:
     harness_version: str = __version__
     created: str = field(default_factory=_now)
     host: dict[str, Any] = field(default_factory=_host)
+    vectors: dict[str, Any] | None = None  # count and sha256 (--resume checks vectors.npz)
     build: dict[str, Any] | None = None
     references: dict[str, dict] = field(default_factory=dict)
     device: dict[str, Any] = field(default_factory=dict)
@@ -105,12 +107,10 @@ class RunResult:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
     def write(self, folder: Path | None = None) -> Path:
-        """Write results.json atomically (a crash never leaves half a file)."""
+        """Write results.json atomically (a crash or a power cut never leaves half a
+        file)."""
         path = Path(folder or self.run_dir) / "results.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=_default) + "\n")
-        tmp.replace(path)
-        return path
+        return write_atomic(path, json.dumps(self.to_dict(), indent=2, default=_default) + "\n")
 
 
 def build_section(built: Any) -> dict:

@@ -46,9 +46,15 @@ def random_vectors(graph: Graph, count: int, seed: int) -> list[np.ndarray]:
     return out
 
 
-def _quantize(data: np.ndarray, t: Tensor) -> np.ndarray:
+def _quantize(data: np.ndarray, t: Tensor, notes: list[str]) -> np.ndarray:
+    """`data` as input `t`'s dtype: float data quantized with its scale and zero point
+    (values beyond its range are clipped, and `notes` says how many); integers must
+    fit. Anything else is refused."""
     dt = np.dtype(t.dtype)
-    if data.dtype.kind not in "biuf":
+    if data.dtype.kind == "b":
+        raise BadInput(f"input data for {t.name!r} is bool, not numbers",
+                       hint=f"give {t.dtype} or float data (0 and 1 as numbers)")
+    if data.dtype.kind not in "iuf":
         raise BadInput(f"input data for {t.name!r} is {data.dtype}, not numbers",
                        hint=f"give {t.dtype} or float data")
     if data.size == 0:
@@ -56,16 +62,30 @@ def _quantize(data: np.ndarray, t: Tensor) -> np.ndarray:
     if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
         raise BadInput(f"input data for {t.name!r} holds NaN or infinite values")
     if data.dtype.kind == "f" and dt.kind in "iu":
-        if not t.quantized:
-            raise BadInput(f"input {t.name!r} is {t.dtype} without quantization; give integers")
+        return _quantize_float(data, t, notes)
+    if dt.kind in "iu":
         info = np.iinfo(dt)
-        q = np.round(data.astype(np.float64) / t.scale) + t.zero_point
-        return np.clip(q, info.min, info.max).astype(dt)
-    if data.dtype.kind in "iu" and dt.kind in "iu":
-        info = np.iinfo(dt)
-        if data.size and (data.min() < info.min or data.max() > info.max):
+        if data.min() < info.min or data.max() > info.max:
             raise BadInput(f"values for input {t.name!r} fall outside {t.dtype}'s range")
+    elif dt.kind == "f" and np.abs(data).max() > np.finfo(dt).max:
+        raise BadInput(f"values for input {t.name!r} fall outside {t.dtype}'s range")
     return data.astype(dt)
+
+
+def _quantize_float(data: np.ndarray, t: Tensor, notes: list[str]) -> np.ndarray:
+    """Real values -> integers with the input's scale and zero point, clipped to the
+    dtype's range; how many were clipped goes to `notes`."""
+    if not t.quantized:
+        raise BadInput(f"input {t.name!r} is {t.dtype} without quantization; give integers")
+    info = np.iinfo(np.dtype(t.dtype))
+    q = np.round(data.astype(np.float64) / t.scale) + t.zero_point
+    clipped = int(np.count_nonzero((q < info.min) | (q > info.max)))
+    if clipped:
+        lo, hi = ((info.min - t.zero_point) * t.scale, (info.max - t.zero_point) * t.scale)
+        notes.append(f"{clipped} of {data.size} values for input {t.name!r} lie outside "
+                     f"what {t.dtype} holds with its scale and zero point "
+                     f"[{lo:.4g}, {hi:.4g}] and were clipped")
+    return np.clip(q, info.min, info.max).astype(t.dtype)
 
 
 def _shape_batch(data: np.ndarray, t: Tensor) -> np.ndarray:
@@ -82,13 +102,13 @@ def _shape_batch(data: np.ndarray, t: Tensor) -> np.ndarray:
     )
 
 
-def _one_vector(data: np.ndarray, t: Tensor) -> np.ndarray:
+def _one_vector(data: np.ndarray, t: Tensor, notes: list[str]) -> np.ndarray:
     """A file of a folder holds one vector: any array of the input's size."""
-    data = _quantize(data, t)
+    data = _quantize(data, t, notes)
     return data.reshape(1, *t.shape) if data.size == t.size else _shape_batch(data, t)
 
 
-def load_folder(folder: Path, graph: Graph) -> list[np.ndarray]:
+def load_folder(folder: Path, graph: Graph, notes: list[str]) -> list[np.ndarray]:
     """One vector per .npy file (a one-input model) or per .npz file (as load_vectors
     reads one), in file name order."""
     files = sorted(p for p in folder.iterdir() if p.suffix in (".npy", ".npz"))
@@ -97,24 +117,27 @@ def load_folder(folder: Path, graph: Graph) -> list[np.ndarray]:
     per_file = []
     for f in files:
         try:
-            per_file.append(_read(f, graph, _one_vector))
+            per_file.append(_read(f, graph, lambda a, t: _one_vector(a, t, notes)))
         except BadInput as exc:
             raise BadInput(f"{f.name}: {exc}", hint=exc.hint) from None
     return [np.concatenate(arrays) for arrays in zip(*per_file, strict=True)]
 
 
-def load_vectors(path: str | Path, graph: Graph) -> list[np.ndarray]:
+def load_vectors(path: str | Path, graph: Graph,
+                 notes: list[str] | None = None) -> list[np.ndarray]:
     """Read .npy (one input), .npz (arrays named after inputs, or in input order) or a
     folder of them, one vector per file.
 
-    Float data is quantized with each input's scale and zero point.
+    Float data is quantized with each input's scale and zero point; `notes` gets a
+    line per input whose values had to be clipped (the pipeline prints them).
     """
+    notes = [] if notes is None else notes
     path = Path(path)
     if not path.exists():
         raise BadInput(f"input file not found: {path}")
     if path.is_dir():
-        return load_folder(path, graph)
-    return _read(path, graph, lambda a, t: _shape_batch(_quantize(a, t), t))
+        return load_folder(path, graph, notes)
+    return _read(path, graph, lambda a, t: _shape_batch(_quantize(a, t, notes), t))
 
 
 def _read(path: Path, graph: Graph, shape: Callable[[np.ndarray, Tensor], np.ndarray]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.children import reaped, spawn
 from harness.errors import BuildFailed, MissingTool
+from harness.locks import publish_folder
 from harness.resources import build_dir
 from harness.runtimes.project import FirmwareProject
 
@@ -58,55 +59,57 @@ def _footprint(size_txt: str) -> tuple[int, int]:
 
 
 def _make(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """Run make in its own process group; on any exit (Ctrl-C too) that group is
-    killed, so no compiler outlives the harness."""
-    with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as proc:
-        try:
-            out, err = proc.communicate()
-        except BaseException:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-            raise
+    """Run make in its own process group; on any exit (Ctrl-C, SIGTERM) that group is
+    killed, and when the harness dies it dies too, so no compiler outlives the harness."""
+    with reaped(spawn(cmd, tree=True, cwd=cwd, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, text=True)) as proc:
+        out, err = proc.communicate()
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
+def _compile(project: FirmwareProject, tmp: Path, folder: Path) -> None:
+    """Write `project` into `tmp` and build it there; a failed build moves to
+    `<folder>.failed` (kept for its log, never mistaken for a cached build)."""
+    project.write(tmp)
+    proc = _make(["make", "-j", str(os.cpu_count() or 2)], tmp)
+    (tmp / "build.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode == 0:
+        return
+    lines = proc.stderr.splitlines()
+    errors = [ln for ln in lines if "error" in ln.lower() and "collect2" not in ln]
+    errors += [ln for ln in lines if "error" in ln.lower()]
+    first = errors[0] if errors else (proc.stderr.strip().splitlines() or ["?"])[-1]
+    failed = folder.with_name(folder.name + ".failed")
+    shutil.rmtree(failed, ignore_errors=True)
+    tmp.rename(failed)
+    raise BuildFailed(f"firmware build failed: {first.strip()}",
+                      hint=f"full log: {failed / 'build.log'}")
+
+
+def _built(folder: Path) -> bool:
+    return (folder / "firmware.elf").exists() and (folder / "size.txt").exists()
+
+
+def project_build_id(project: FirmwareProject) -> str:
+    """The build id the project's config header carries ('' if none)."""
+    header = project.files.get("hx_config.h", b"").decode(errors="replace")
+    for line in header.splitlines():
+        if line.startswith("#define HX_BUILD_ID"):
+            return line.split('"')[1]
+    return ""
+
+
 def build(project: FirmwareProject, cache_dir: Path | None = None) -> BuildResult:
-    """Build `project` unless an identical one was built before; return the ELF."""
+    """Build `project` unless an identical one was built before; return the ELF.
+
+    Several processes building the same project at once build it once: the others
+    wait for it and reuse it (harness/locks.py)."""
     cc = require_tool("arm-none-eabi-gcc", APT_HINT)
     require_tool("make", "apt-get install make")
     key = hashlib.sha256((project.content_hash + _compiler_id(cc)).encode()).hexdigest()[:16]
     folder = (cache_dir or CACHE_DIR) / f"{project.target.name}-{project.runtime}-{key}"
-    elf = folder / "firmware.elf"
     start = time.monotonic()
-    cached = elf.exists() and (folder / "size.txt").exists()
-    if not cached:
-        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        project.write(tmp)
-        jobs = str(os.cpu_count() or 2)
-        proc = _make(["make", "-j", jobs], tmp)
-        (tmp / "build.log").write_text(proc.stdout + proc.stderr)
-        if proc.returncode != 0:
-            lines = proc.stderr.splitlines()
-            errors = [ln for ln in lines if "error" in ln.lower() and "collect2" not in ln]
-            errors += [ln for ln in lines if "error" in ln.lower()]
-            first = errors[0] if errors else (proc.stderr.strip().splitlines() or ["?"])[-1]
-            failed = folder.with_name(folder.name + ".failed")
-            shutil.rmtree(failed, ignore_errors=True)
-            tmp.rename(failed)  # kept for the log; never mistaken for a cached build
-            raise BuildFailed(f"firmware build failed: {first.strip()}",
-                              hint=f"full log: {failed / 'build.log'}")
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)  # atomic: a half-built folder never looks cached
+    cached = not publish_folder(folder, lambda tmp: _compile(project, tmp, folder), _built)
     flash, ram = _footprint((folder / "size.txt").read_text())
-    build_id = ""
-    cfg = (folder / "hx_config.h").read_text()
-    for line in cfg.splitlines():
-        if line.startswith("#define HX_BUILD_ID"):
-            build_id = line.split('"')[1]
-    return BuildResult(elf, folder, cached, time.monotonic() - start, flash, ram,
-                       project.arena_bytes, build_id)
+    return BuildResult(folder / "firmware.elf", folder, cached, time.monotonic() - start,
+                       flash, ram, project.arena_bytes, project_build_id(project))

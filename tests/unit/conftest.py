@@ -1,9 +1,11 @@
 """firmware/kernels built for the host, shared by the unit tests of the ops and of the
-quantization maths (each build once per session)."""
+quantization maths (each build once per session); a pty for runs refused before work."""
 
 from __future__ import annotations
 
 import ctypes
+import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -35,3 +37,13 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> ctypes.CDLL:
     if not have_host_gcc():
         pytest.skip("no host gcc on PATH: cannot build firmware/kernels for the host")
     return ctypes.CDLL(str(build_host_library(tmp_path_factory.mktemp("hx_elementwise"))))
+
+
+@pytest.fixture
+def pty() -> Iterator[str]:
+    """A serial port that opens (a pty): the "board" of runs that must be refused before
+    any work, so that they need neither QEMU nor a compiler."""
+    master, slave = os.openpty()
+    yield os.ttyname(slave)
+    os.close(master)
+    os.close(slave)

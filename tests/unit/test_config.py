@@ -38,7 +38,7 @@ def _capture_runs(monkeypatch: pytest.MonkeyPatch) -> list[RunConfig]:
     """Replace the pipeline by a stub that keeps the configs it is given."""
     seen: list[RunConfig] = []
 
-    def fake_run(cfg: RunConfig) -> RunResult:
+    def fake_run(cfg: RunConfig, given: object = None) -> RunResult:
         seen.append(cfg)
         result = RunResult(Path("/nowhere"), {}, {}, {})
         result.verdict = Verdict(Status.PASS, "stub", 0)
@@ -133,7 +133,7 @@ def test_results_config_holds_every_recorded_option(tmp_path: Path) -> None:
 # cannot use Renode).
 ON_A_BOARD = dict(model=Path("/m/other.tflite"), target="lm3s6965", runtime="tflm",
                   tflm_dir=Path("/trees/tflm"), vectors=3, seed=5, inputs=Path("/in/x.npz"),
-                  references=["numpy-int8"], tolerances={"litert": 2}, per_layer=True,
+                  references=["numpy-int8"], tolerances={"numpy-int8": 2}, per_layer=True,
                   float_model=Path("/m/float.tflite"), profile=True, flash="pyocd",
                   port="socket://localhost:1", baud=9600, timeout=5.5, rounding="single",
                   board="nucleo-f411re", clock="max")
@@ -159,7 +159,8 @@ def test_resume_restores_every_recorded_option(changed: dict, tmp_path: Path) ->
     original = RunConfig(**changed)
     _run_folder(tmp_path, original)
     given = RunConfig(runs_dir=tmp_path / "elsewhere", quiet=True, resume=tmp_path)
-    restored, vectors, done = load_run(tmp_path, given)
+    resumed = load_run(tmp_path, given)
+    restored, vectors, done = resumed.cfg, resumed.vectors, resumed.done
     # recorded options from the folder; the others (where runs go, quiet) as given
     assert restored == replace(original, runs_dir=tmp_path / "elsewhere", quiet=True,
                                resume=tmp_path)
@@ -172,7 +173,7 @@ def test_resume_reads_folders_written_before_model_and_target_were_in_config(
     for key in ("model", "target", "emulator", "baud", "timeout", "flash"):
         del res["config"][key]
     (tmp_path / "results.json").write_text(json.dumps(res))
-    restored, _, _ = load_run(tmp_path, RunConfig(timeout=9.0))
+    restored = load_run(tmp_path, RunConfig(timeout=9.0)).cfg
     assert restored.model == EXAMPLE and restored.target == "stm32f4"
     assert restored.vectors == 2 and restored.timeout == 9.0  # not recorded then: as given
 
@@ -197,7 +198,7 @@ def test_each_front_end_passes_every_option(monkeypatch: pytest.MonkeyPatch,
     seen = _capture_runs(monkeypatch)
     text = {"model": "/m/other.tflite", "target": "lm3s6965", "runtime": "tflm",
             "tflm_dir": "/trees/tflm", "vectors": "3", "seed": "5", "inputs": "/in/x.npz",
-            "references": "numpy-int8", "tolerances": "litert=2", "per_layer": True,
+            "references": "numpy-int8", "tolerances": "numpy-int8=2", "per_layer": True,
             "float_model": "/m/float.tflite", "profile": True, "flash": "pyocd",
             "port": "socket://localhost:1", "baud": "9600", "timeout": "5.5",
             "rounding": "single", "resume": str(tmp_path), "runs_dir": str(tmp_path),
@@ -225,10 +226,11 @@ def test_the_command_line_wins_over_invoke_yaml(monkeypatch: pytest.MonkeyPatch)
     c = Context(Config(lazy=True, overrides={"harness": {
         "tolerances": {"litert": 2, "numpy-int8": 1}, "references": "litert-ref,numpy-int8",
         "tflm_dir": "/trees/yaml"}}))
-    run_task(c, tolerance="litert=3", vectors="4")
+    run_task(c, tolerance="numpy-int8=3", vectors="4")
     run_task(c, references="numpy-int8")
     first, second = seen
-    assert first.tolerances == {"litert": 3, "numpy-int8": 1}  # entry by entry
+    # entry by entry; invoke.yaml may hold tolerances of references a run leaves out
+    assert first.tolerances == {"litert": 2, "numpy-int8": 3}
     assert first.references == ["litert-ref", "numpy-int8"] and first.vectors == 4
     assert second.references == ["numpy-int8"]
     assert second.tolerances == {"litert": 2, "numpy-int8": 1}
@@ -277,6 +279,15 @@ def test_malformed_invoke_yaml_through_invoke(tmp_path: Path) -> None:
     assert "bad --tolerance entry 'litert=abc'" in _one_line(proc, ExitCode.BAD_INPUT)
 
 
+def test_invoke_yaml_that_is_not_yaml_through_invoke(tmp_path: Path) -> None:
+    conf = tmp_path / "broken.yaml"
+    conf.write_text("harness:\n  tolerances: [1, 2\n")
+    proc = subprocess.run([str(INVOKE), "-f", str(conf), "run"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert _one_line(proc, ExitCode.BAD_INPUT) == (
+        f"error: {conf} line 3 is not valid YAML (expected ',' or ']', but got '<stream end>')")
+
+
 # ---- checks: one line, exit 2 ---------------------------------------------------------------
 
 BAD_OPTIONS = {
@@ -286,6 +297,10 @@ BAD_OPTIONS = {
     "baud zero": ({"baud": "0"}, "--baud must be at least 1, not 0"),
     "timeout not a number": ({"timeout": "soon"}, "--timeout must be a number, not 'soon'"),
     "timeout zero": ({"timeout": "0"}, "--timeout must be more than 0, not 0"),
+    "timeout negative": ({"timeout": "-1"}, "--timeout must be more than 0, not -1"),
+    "timeout nan": ({"timeout": "nan"}, "--timeout must be more than 0, not nan"),
+    "seed not whole": ({"seed": "1.5"}, "--seed must be a whole number, not '1.5'"),
+    "baud not a number": ({"baud": "x"}, "--baud must be a whole number, not 'x'"),
     "runtime": ({"runtime": "tvm"}, "unknown runtime 'tvm' (choose one of ('auto', 'builtin', "
                                     "'tflm'))"),
     "reference": ({"references": "litert,tflite"}, "unknown reference(s): tflite (choose from "),
@@ -321,6 +336,9 @@ def test_bad_options_through_the_command_lines(front: str, tmp_path: Path) -> No
     cmd = ([sys.executable, "-m", "harness", "run"] if front == "harness"
            else [str(INVOKE), "run"])
     for args, says in ((["--vectors", "abc"], "--vectors must be a whole number, not 'abc'"),
+                       (["--seed", "1.5"], "--seed must be a whole number, not '1.5'"),
+                       (["--baud", "0"], "--baud must be at least 1, not 0"),
+                       (["--timeout", "nan"], "--timeout must be more than 0, not nan"),
                        (["--runtime", "tvm"], "unknown runtime 'tvm'"),
                        (["--tolerance", "litert"], "bad --tolerance entry 'litert'")):
         proc = subprocess.run([*cmd, *args, "--runs-dir", str(tmp_path / "runs")], cwd=ROOT,

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import ctypes
-import signal
 import socket
 from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
 
+from harness.children import die_with_parent
 from harness.device.backends.options import BackendOptions
 from harness.targets.target import Target
 
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """In a child process: get SIGKILL if the harness dies, so no emulator is orphaned."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
+# die_with_parent lives in harness/children.py; the QEMU backend imports it from here.
+__all__ = ["Backend", "die_with_parent", "free_port"]
 
 
 def free_port() -> int:

@@ -76,7 +76,8 @@ def flash_command(tool: str, target: Target, elf: Path) -> list[str]:
 
 
 def check_port(port: str) -> None:
-    """A local serial port (not a URL) exists, opens, and no other process holds it.
+    """A local serial port (not a URL) exists, opens, is a terminal device, and no
+    other process holds it.
 
     "Holds" is an exclusive lock (pyserial's ``exclusive=True``, flock) or the
     kernel's TIOCEXCL (EBUSY on open). Raises PortUnavailable naming the port.
@@ -99,6 +100,10 @@ def check_port(port: str) -> None:
         raise PortUnavailable(f"serial port {port} is busy: another process holds it open "
                               "exclusively", hint="close the other program (a terminal, "
                               "another harness run)") from None
+    else:
+        if not os.isatty(fd):  # /dev/null, a file: opens, but takes no serial settings
+            raise PortUnavailable(f"{port} is not a serial port (not a terminal device)",
+                                  hint="give the board's port, e.g. /dev/ttyACM0")
     finally:
         os.close(fd)  # closing drops our probe lock
 

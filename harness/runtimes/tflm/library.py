@@ -26,7 +26,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.children import reaped, spawn
 from harness.errors import BuildFailed, MissingTool
+from harness.locks import exclusive, lock_file
 from harness.runtimes.build import require_tool
 from harness.runtimes.tflm.sources import library_sources
 from harness.runtimes.tflm.tree import TflmTree
@@ -165,7 +167,14 @@ def _progress(done: int, total: int, started: float) -> None:
 
 def build_library(tree: TflmTree, cpu_flags: tuple[str, ...], *, jobs: int | None = None,
                   cache_root: Path | None = None) -> TflmLibrary:
-    """libtflm.a for these CPU flags: from the cache, or built (with a progress bar)."""
+    """libtflm.a for these CPU flags: from the cache, or built (with a progress bar).
+    One process at a time works in a key's folder; the others wait, then reuse it."""
+    with exclusive(lock_file((cache_root or CACHE_ROOT) / library_key(tree, cpu_flags))):
+        return _build_library(tree, cpu_flags, jobs=jobs, cache_root=cache_root)
+
+
+def _build_library(tree: TflmTree, cpu_flags: tuple[str, ...], *, jobs: int | None = None,
+                   cache_root: Path | None = None) -> TflmLibrary:
     require_tool(CXX, "apt-get install gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib")
     require_tool("make", "apt-get install make")
     key = library_key(tree, cpu_flags)
@@ -184,15 +193,15 @@ def build_library(tree: TflmTree, cpu_flags: tuple[str, ...], *, jobs: int | Non
     jobs = jobs or os.cpu_count() or 1
     done = 0
     with open(log, "w") as logf:
-        proc = subprocess.Popen(["make", "-C", str(work), f"-j{jobs}", "libtflm.a"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            logf.write(line)
-            if line.startswith("built "):
-                done += 1
-                _progress(done, len(sources), t0)
-        rc = proc.wait()
+        with reaped(spawn(["make", "-C", str(work), f"-j{jobs}", "libtflm.a"], tree=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                logf.write(line)
+                if line.startswith("built "):
+                    done += 1
+                    _progress(done, len(sources), t0)
+            rc = proc.wait()
     if rc != 0 or not archive.is_file():
         tail = [ln for ln in log.read_text().splitlines() if "error" in ln][:3]
         raise BuildFailed(f"libtflm.a failed to build ({done}/{len(sources)} files compiled): "

@@ -75,6 +75,7 @@ BAD_VECTORS = {
     "strings": (np.full((1, 32, 32, 1), "x"), "not numbers"),
     "NaN floats": (np.full((1, 32, 32, 1), np.nan, np.float32), "NaN"),
     "no vectors": (np.zeros((0, 1, 32, 32, 1), np.int8), "no values"),
+    "bool": (np.zeros((1, 32, 32, 1), bool), "is bool, not numbers"),
     "scalar": (np.array(3, np.int8), "does not fit input"),
 }
 
@@ -119,3 +120,22 @@ def test_inputs_folder_refuses_empty_folders_and_names_a_bad_file(tmp_path: Path
     (tmp_path / "wrong.npy").unlink()
     (v,) = load_vectors(tmp_path, g)
     assert v.shape == (1, 1, 32, 32, 1)
+
+
+def test_clipped_float_values_are_counted_never_silent(tmp_path: Path) -> None:
+    g = load_model(EXAMPLE)
+    t = g.input_tensors()[0]
+    low, high = (-128 - t.zero_point) * t.scale, (127 - t.zero_point) * t.scale
+    x = np.zeros((2, 1, 32, 32, 1), np.float32)
+    x[0, 0, :3, 0, 0] = high + 10 * t.scale  # 3 above the range, 2 below
+    x[1, 0, 5, :2, 0] = low - 100.0
+    x[1, 0, 6, 0, 0] = high  # at the edge: fits
+    np.save(tmp_path / "x.npy", x)
+    notes: list[str] = []
+    (q,) = load_vectors(tmp_path / "x.npy", g, notes)
+    assert (q == 127).sum() == 4 and (q == -128).sum() == 2
+    assert notes == [f"5 of 2048 values for input {t.name!r} lie outside what int8 holds "
+                     f"with its scale and zero point [{low:.4g}, {high:.4g}] and were clipped"]
+    np.save(tmp_path / "ok.npy", np.clip(x, low, high))
+    load_vectors(tmp_path / "ok.npy", g, notes)
+    assert len(notes) == 1  # nothing clipped: nothing said
