@@ -23,7 +23,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from harness.device.backends.registry import DEFAULT_EMULATOR
 from harness.errors import BadInput
 from harness.runtimes.tflm.tree import configured_dir
-from harness.targets.table import BOARDS, DEFAULT_TARGET
+from harness.targets.table import DEFAULT_TARGET
 
 ROUNDINGS = ("double", "single")
 CLOCKS = ("reset", "max")
@@ -289,7 +289,8 @@ class RunConfig:
     verbose: bool = option(False, "also print the table of every compared pair at the end",
                            recorded=False, yaml=True, short="-v")
     board: str | None = option(None, "the real board to build for (its target's data with "
-                               f"the board's pins, clocks and memory): {', '.join(BOARDS)}")
+                               "the board's pins, clocks and memory): a [board.*] entry of "
+                               "targets.toml; an unknown name lists them")
     clock: str = option("reset", "core clock: reset (as out of reset, no PLL) or max (the "
                         "board's documented maximum; falls back to reset if the PLL does "
                         "not lock)",

@@ -33,7 +33,6 @@ from harness.errors import BadInput, DeviceError
 from harness.resources import EXAMPLE_MODEL
 from harness.runtimes.build import require_tool
 from harness.runtimes.project import SEMIHOST_FILE, render
-from harness.targets.table import TARGETS
 from harness.targets.target import Target
 
 RENODE = "renode"
@@ -48,10 +47,6 @@ OWN_MACHINE = "harness"
 CPU_TYPE = {"cortex-m55": "cortex-m85"}
 # Renode's model of each firmware UART driver, and how its interrupt lines are wired.
 UART_MODEL = {"cmsdk_uart": "UART.CMSDK_APB_UART", "nrf51_uart": "UART.NRF52840_UART"}
-
-# Renode peripheral that is the target's harness UART, per target name: `renode_uart`
-# in harness/targets/targets.toml, for the targets with a `renode_platform`.
-RENODE_UART: dict[str, str] = {t.name: t.renode_uart for t in TARGETS.values() if t.renode_uart}
 
 TERMINAL_NAME = "harness_uart"
 RESC_NAME = "run.resc"
