@@ -38,7 +38,8 @@ def output_comparisons(graph: Graph, outputs: dict[str, Outputs], own_ref: str,
 def analyse(graph: Graph, vectors: list[np.ndarray], device_outputs: list[np.ndarray] | None,
             device_tensors: dict[int, np.ndarray], refs: dict[str, ReferenceResult],
             own_ref: str, tolerances: dict[str, int], per_layer: bool,
-            rounding: str) -> tuple[list[Comparison], dict | None, dict]:
+            rounding: str, kernels: str = "reference"
+            ) -> tuple[list[Comparison], dict | None, dict]:
     """Everything the report needs from the measured outputs and tensors."""
     outputs = {n: Outputs(r.outputs, r.real_valued) for n, r in refs.items() if r}
     if device_outputs is not None:
@@ -56,5 +57,5 @@ def analyse(graph: Graph, vectors: list[np.ndarray], device_outputs: list[np.nda
         pairs = [("device", n) for n in names if "device" in layers]
         pairs += [(b, a) for a, b in combinations(names, 2)]
         section = localize(graph, layers, pairs)
-    attribution = attribute(graph, outputs, layers, vectors, own_ref, rounding)
+    attribution = attribute(graph, outputs, layers, vectors, own_ref, rounding, kernels)
     return comparisons, section, attribution

@@ -1,0 +1,143 @@
+"""The tflm firmware's tensor arena: how big to make it, before any build.
+
+The figure is tflm-host's own (TFLM's RecordingMicroAllocator on the desktop, with
+the reference kernels), with a margin: the host's structs hold 64-bit pointers, so
+the device needs a little less. The CMSIS-NN kernels ask for more than the
+reference ones: persistent buffers (kernel sums, per-channel parameters, the LSTM's
+effective biases) and scratch buffers (im2col columns, row sums) that tflm-host
+never sees, so ``--kernels cmsis-nn`` adds an allowance computed from the graph's
+shapes (:func:`cmsis_nn_allowance`). The device reports what it really used.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from harness.model.graph import Graph, Op
+from harness.ops.validate import load_model
+from harness.references.tflm_host import host_arena_capacity
+
+ARENA_MARGIN = 1.25  # over the host's figure, whose structs hold 64-bit pointers
+ARENA_SLACK = 1024
+OP_DATA_BYTES = 64  # a CMSIS-NN kernel's OpData is at most this much bigger than the reference's
+
+_MEASURE = """\
+import sys
+from tflite_micro.python.tflite_micro import runtime
+it = runtime.Interpreter.from_file(sys.argv[1], arena_size=int(sys.argv[2]),
+    intrepreter_config=runtime.InterpreterConfig.kAllocationRecording)
+sys.stdout.flush()
+it.print_allocations()
+"""
+
+def allocations(text: str) -> dict[str, int]:
+    """RecordingMicroAllocator's printout as {category: bytes}: "total", "head",
+    "tail" and one entry per allocation kind."""
+    out = {m.group(1): int(m.group(2))
+           for m in re.finditer(r"Arena allocation (total|head|tail) (\d+) bytes", text)}
+    out.update({m.group(1): int(m.group(2))
+                for m in re.finditer(r"'([^']+)' used (\d+) bytes", text)})
+    return out
+
+
+def host_allocations(model_path: Path) -> dict[str, int]:
+    """tflm-host's arena breakdown for the model (empty if it cannot load it)."""
+    arena = host_arena_capacity(load_model(model_path), model_path.stat().st_size)
+    res = subprocess.run([sys.executable, "-c", _MEASURE, str(model_path), str(arena)],
+                         capture_output=True, text=True, check=False, timeout=120)
+    return allocations(res.stdout + res.stderr)
+
+
+def host_arena_bytes(model_path: Path) -> int | None:
+    """Arena bytes tflm-host allocates for the model (its RecordingMicroAllocator), or None."""
+    return host_allocations(model_path).get("total")
+
+
+def compare_arena(device_log: list[str], host: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Device against tflm-host, category by category. The host is 64-bit: every
+    struct that holds pointers (TfLiteEvalTensor, TfLiteTensor, NodeAndRegistration)
+    is bigger there, so the device's total is expected to be smaller."""
+    dev = allocations("\n".join(device_log))
+    return {k: {"device": dev.get(k, 0), "tflm_host": host.get(k, 0)}
+            for k in dict.fromkeys([*dev, *host])}
+
+
+def _align(n: int) -> int:
+    return (n + 15) // 16 * 16
+
+
+def _shape(graph: Graph, op: Op, k: int) -> tuple[int, ...]:
+    i = op.inputs[k] if k < len(op.inputs) else -1
+    return tuple(graph.tensors[i].shape) if i >= 0 else ()
+
+
+def _op_allowance(graph: Graph, op: Op) -> tuple[int, int]:
+    """(persistent, scratch) bytes one op's CMSIS-NN kernel may add over the reference
+    kernel: upper bounds over the DSP, MVE and plain-C paths of CMSIS-NN's
+    *_get_buffer_size functions (its API documentation), not exact figures."""
+    name = op.name
+    if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
+        w = _shape(graph, op, 1)  # TRANSPOSE_CONV: (output shape, weights, input)
+        if len(w) != 4:
+            return 0, 0
+        out_ch, kh, kw, in_ch = w
+        if name == "DEPTHWISE_CONV_2D":
+            in_ch, out_ch = out_ch, out_ch
+        cols = kh * kw * in_ch
+        # im2col: two int16 columns (DSP), four 16-lane int8 or 8-lane int16 ones (MVE);
+        # per-channel multipliers and shifts.
+        scratch = 4 * (cols + 16) * 2 + kh * kw * out_ch
+        persistent = 2 * out_ch * 4
+        if name == "TRANSPOSE_CONV":  # a row band of int32 outputs, or the reversed weights
+            out = tuple(graph.tensors[op.outputs[0]].shape)
+            scratch += 4 * (out[2] + kw) * out_ch * max(kh, 2) if len(out) == 4 else 0
+            persistent += out_ch * kh * kw * in_ch + 2 * out_ch * 4
+        return persistent, scratch
+    if name in ("FULLY_CONNECTED", "BATCH_MATMUL", "SVDF"):
+        w = _shape(graph, op, 1)
+        rows = w[0] if w else 0
+        cols = w[-1] if w else 0
+        return 2 * rows * 4, 4 * cols * 2  # kernel sums (MVE); 1x1-conv columns (DSP)
+    if name == "AVERAGE_POOL_2D":
+        x = _shape(graph, op, 0)
+        return 0, 4 * (x[-1] if x else 0)  # a row of int32 sums per channel
+    if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        w = _shape(graph, op, 2)  # input-to-forget weights: [hidden, input]
+        hidden = w[0] if w else 0
+        return 8 * hidden * 8, 0  # eight effective-bias vectors, int64 for 16x8
+    return 0, 0
+
+
+def cmsis_nn_allowance(graph: Graph) -> int:
+    """What the CMSIS-NN kernels may need beyond the reference kernels' arena: every
+    op's persistent buffers (they add up) and the largest scratch buffer (scratch
+    buffers live only during their op)."""
+    parts = [_op_allowance(graph, op) for op in graph.ops]
+    persistent = sum(_align(p) for p, _ in parts) + OP_DATA_BYTES * len(graph.ops)
+    return persistent + max((_align(s) for _, s in parts), default=0)
+
+
+def arena_size(graph: Graph, preserve_all: bool, kernels: str = "reference"
+               ) -> tuple[int, str, int | None]:
+    """The arena the firmware reserves, how it was sized (for the comment), and
+    tflm-host's own figure (None when it cannot load the model)."""
+    measured = host = host_arena_bytes(graph.path)
+    if host is None:  # tflm-host cannot load it: all tensors plus a generous overhead
+        host = sum(t.nbytes for t in graph.tensors if not t.is_const) + 64 * len(graph.tensors)
+        note = "tflm-host could not measure it: every activation plus 64 B per tensor"
+    else:
+        note = f"tflm-host uses {host} bytes"
+    if kernels == "cmsis-nn":
+        extra = cmsis_nn_allowance(graph)
+        host += extra
+        note += f"; + {extra} B for CMSIS-NN's buffers"
+    if preserve_all:  # no buffer is reused: every activation tensor gets its own
+        tensors = sum(_align(t.nbytes) for t in graph.tensors if not t.is_const)
+        host += tensors
+        note += f"; + {tensors} B to preserve every tensor"
+    size = int(host * ARENA_MARGIN) + ARENA_SLACK
+    note += f"; x{ARENA_MARGIN} + {ARENA_SLACK} margin"
+    return _align(size), note, measured
