@@ -22,6 +22,7 @@ from harness.references.tflm_host import host_arena_capacity
 
 ARENA_MARGIN = 1.25  # over the host's figure, whose structs hold 64-bit pointers
 ARENA_SLACK = 1024
+PRESERVE_MARGIN = 1.5  # --per-layer builds: every tensor kept, more planner bookkeeping
 OP_DATA_BYTES = 64  # a CMSIS-NN kernel's OpData is at most this much bigger than the reference's
 
 _MEASURE = """\
@@ -134,10 +135,12 @@ def arena_size(graph: Graph, preserve_all: bool, kernels: str = "reference"
         extra = cmsis_nn_allowance(graph)
         host += extra
         note += f"; + {extra} B for CMSIS-NN's buffers"
+    margin, slack = ARENA_MARGIN, ARENA_SLACK
     if preserve_all:  # no buffer is reused: every activation tensor gets its own
         tensors = sum(_align(t.nbytes) for t in graph.tensors if not t.is_const)
         host += tensors
+        margin, slack = PRESERVE_MARGIN, 2 * ARENA_SLACK  # and the bookkeeping grows
         note += f"; + {tensors} B to preserve every tensor"
-    size = int(host * ARENA_MARGIN) + ARENA_SLACK
-    note += f"; x{ARENA_MARGIN} + {ARENA_SLACK} margin"
+    size = int(host * margin) + slack
+    note += f"; x{margin} + {slack} margin"
     return _align(size), note, measured

@@ -156,6 +156,7 @@ class Compiler:
         self._lock = threading.Lock()
         self._pch_ready = threading.Event()
         self._pch: threading.Thread | None = None
+        self._cxx_todo = 0
         self._stopped = False
         self.compiled = 0
 
@@ -186,8 +187,10 @@ class Compiler:
             done: Future[Obj] = Future()
             done.set_result(found)
             return done
-        if unit.cxx and self._pch is None and self.pch_flags:
-            # Beside the pool: the first files compile without it while it builds.
+        self._cxx_todo += unit.cxx
+        if self._cxx_todo >= 2 and self._pch is None and self.pch_flags:
+            # From the second C++ file on (one alone is cheaper without it), beside the
+            # pool: the first files compile without it while it builds.
             self._pch = threading.Thread(target=self._precompile, daemon=True)
             self._pch.start()
         return self._pool.submit(self._one, unit, key)

@@ -19,7 +19,14 @@ from harness.runtimes.tflm.firmware import app_source, check_tflm_ops, generate_
 from harness.runtimes.tflm.isa import cmsis_nn_isa
 from harness.runtimes.tflm.isa import summary as isa_summary
 from harness.runtimes.tflm.library import KernelSet, TflmLibrary, build_library
-from harness.runtimes.tflm.tree import CMSIS, CMSIS_NN, TflmTree, find_cmsis_trees, find_tree
+from harness.runtimes.tflm.tree import (
+    CMSIS,
+    CMSIS_NN,
+    TflmTree,
+    find_cmsis_trees,
+    find_tree,
+    require_all_trees,
+)
 from harness.targets.fit import Footprint
 from harness.targets.target import KIB
 
@@ -49,17 +56,23 @@ class TflmRuntime(Runtime):
     @property
     def tree(self) -> TflmTree:
         if self._tree is None:
-            self._tree = find_tree(self.cfg.tflm_dir)
+            if self.cfg.kernels == "cmsis-nn":  # say at once every tree that is missing
+                require_all_trees((self.cfg.tflm_dir, self.cfg.tflm_config_dir),
+                                  self._ext_dirs())
+            self._tree = find_tree(self.cfg.tflm_dir, self.cfg.tflm_config_dir)
         return self._tree
+
+    def _ext_dirs(self) -> dict[str, tuple[Path | None, Path | None]]:
+        cfg = self.cfg
+        return {CMSIS_NN.name: (cfg.cmsis_nn_dir, cfg.cmsis_nn_config_dir),
+                CMSIS.name: (cfg.cmsis_dir, cfg.cmsis_config_dir)}
 
     @property
     def kernels(self) -> KernelSet:
         """The kernels asked for; for cmsis-nn its trees, found and checked."""
         if self._kernels is None:
             if self.cfg.kernels == "cmsis-nn":
-                nn, core = find_cmsis_trees(self.tree, {
-                    CMSIS_NN.name: (self.cfg.cmsis_nn_dir, self.cfg.cmsis_nn_config_dir),
-                    CMSIS.name: (self.cfg.cmsis_dir, self.cfg.cmsis_config_dir)})
+                nn, core = find_cmsis_trees(self.tree, self._ext_dirs())
                 self._kernels = KernelSet("cmsis-nn", nn, core)
             else:
                 self._kernels = KernelSet()

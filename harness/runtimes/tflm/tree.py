@@ -1,8 +1,9 @@
 """Find the user's source trees: TFLite Micro (--tflm-dir, then $TFLM_DIR, then
 invoke.yaml) and, for --kernels cmsis-nn, CMSIS-NN and CMSIS_6 the same way.
 
-A tree is identified by its git commit when it is a checkout, else by a hash of
-its sources; builds are cached under that identity. The commits of CMSIS-NN and
+A tree is identified by its git tree hash, computed from its files the way git
+does, so a checkout and an unpacked archive of the same commit are the same tree;
+builds are cached under that identity. The commits of CMSIS-NN and
 CMSIS_6 that a TFLM tree was tested with are the ones its own download scripts
 pin (`pinned_commits`): read from the tree, never written down here.
 """
@@ -43,15 +44,12 @@ class ExtKind:
     yaml: str  # invoke.yaml harness.<key>
     marker: Path  # a file every such tree has
     script: str  # the TFLM download script that pins it
-    ids: tuple[str, ...]  # the folders its identity hashes (an exported tree)
 
 
 CMSIS_NN = ExtKind("CMSIS-NN", "CMSIS_NN_DIR", "--cmsis-nn-dir", "cmsis_nn_dir",
-                   Path("Include/arm_nnfunctions.h"), "cmsis_nn_download.sh",
-                   ("Source", "Include"))
+                   Path("Include/arm_nnfunctions.h"), "cmsis_nn_download.sh")
 CMSIS = ExtKind("CMSIS_6", "CMSIS_DIR", "--cmsis-dir", "cmsis_dir",
-                Path("CMSIS/Core/Include/cmsis_compiler.h"), "cmsis_download.sh",
-                ("CMSIS/Core/Include",))
+                Path("CMSIS/Core/Include/cmsis_compiler.h"), "cmsis_download.sh")
 
 
 @dataclass(frozen=True)
@@ -63,8 +61,8 @@ class TflmTree:
 
     @property
     def tree_id(self) -> str:
-        """The git commit when the tree is a checkout, else a hash of its sources."""
-        return _tree_id(self.root, ("tensorflow",))
+        """The tree's git tree hash: the same for a checkout and an export of a commit."""
+        return tree_id(self.root)
 
     @property
     def commit(self) -> str | None:
@@ -82,7 +80,7 @@ class ExtTree:
 
     @property
     def tree_id(self) -> str:
-        return _tree_id(self.root, self.kind.ids)
+        return tree_id(self.root)
 
     @property
     def commit(self) -> str | None:
@@ -117,6 +115,24 @@ def find_tree(cli_dir: str | Path | None = None,
     return TflmTree(root.resolve(), source)
 
 
+def require_all_trees(tflm: tuple[Path | None, Path | None],
+                      ext: dict[str, tuple[Path | None, Path | None]]) -> None:
+    """--kernels cmsis-nn without a TFLM tree: one MissingTool naming every tree that is
+    not configured (the pins are unknown without the TFLM tree)."""
+    if configured_dir(*tflm) is not None:
+        return
+    missing = [("TensorFlow Lite Micro", "TFLM_DIR (or --tflm-dir) to a tflite-micro checkout")]
+    missing += [(k.name, f"{k.env} (or {k.flag}) to a {k.name} checkout")
+                for k in (CMSIS_NN, CMSIS)
+                if configured_dir(*ext.get(k.name, (None, None)), env=k.env) is None]
+    raise MissingTool("--kernels cmsis-nn needs source trees that are not configured: "
+                      + ", ".join(n for n, _ in missing),
+                      hint=f"set {', '.join(w for _, w in missing)}: `invoke tflm.fetch` on a "
+                           "machine with internet clones them at the tested commits, or git "
+                           "clone https://github.com/tensorflow/tflite-micro and the CMSIS-NN "
+                           "and CMSIS_6 commits its tools/make/ext_libs/cmsis*_download.sh pin")
+
+
 def pinned_commits(tflm_root: Path) -> dict[str, Pin]:
     """{kind name: Pin} from the TFLM tree's ext_libs download scripts: the archive URL
     names the repository and the variable holding the commit."""
@@ -143,7 +159,10 @@ def _how_to_get(missing: list[ExtKind], pins: dict[str, Pin]) -> str:
         wants.append(f"{kind.env} (or {kind.flag}) to a {kind.name} checkout{at}")
     repos = ", ".join(f"git clone {pins[k.name].repo if k.name in pins else k.name}"
                       for k in missing)
-    pinned = ", the commits the TFLM tree pins" if any(k.name in pins for k in missing) else ""
+    pinned = ""
+    if any(k.name in pins for k in missing):
+        pinned = ", the commits the TFLM tree pins" if len(missing) > 1 else (
+            ", the commit the TFLM tree pins")
     return (f"set {' and '.join(wants)}{pinned}: `invoke tflm.fetch` on a machine with "
             f"internet, or {repos}")
 
@@ -181,22 +200,57 @@ def git_commit(root: Path) -> str | None:
     return res.stdout.strip() if res.returncode == 0 else None
 
 
-_ID_CACHE: dict[tuple[Path, tuple[str, ...]], str] = {}
-_SOURCE_SUFFIXES = (".cc", ".c", ".h", ".hpp", ".inc", ".fbs")
+_ID_CACHE: dict[Path, str] = {}
+# Never part of a tree's identity: version control, Python caches, and what TFLM's own
+# Makefile writes into the tree (its downloads and build outputs).
+_SKIP = {".git", "__pycache__"}
+_SKIP_PATHS = {"tensorflow/lite/micro/tools/make/downloads", "tensorflow/lite/micro/tools/make/gen"}
 
 
-def _tree_id(root: Path, folders: tuple[str, ...]) -> str:
-    if (root, folders) in _ID_CACHE:
-        return _ID_CACHE[root, folders]
-    commit = git_commit(root)
-    if commit:
-        tid = commit[:12]
-    else:  # an exported tree: hash what the build is made from
-        h = hashlib.sha256()
-        for folder in folders:
-            for path in sorted((root / folder).rglob("*")):
-                if path.suffix in _SOURCE_SUFFIXES and path.is_file():
-                    h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-        tid = "src-" + h.hexdigest()[:12]
-    _ID_CACHE[root, folders] = tid
-    return tid
+def tree_id(root: Path) -> str:
+    """The tree's git tree hash (12 hex digits): what ``git rev-parse <commit>^{tree}``
+    prints for the commit it was checked out or exported from, so a checkout and an
+    unpacked archive of the same commit are the same tree (and share cached builds)."""
+    root = root.resolve()
+    if root not in _ID_CACHE:
+        _ID_CACHE[root] = (_clean_checkout_tree(root) or _git_tree(root, root).hex())[:12]
+    return _ID_CACHE[root]
+
+
+def _clean_checkout_tree(root: Path) -> str | None:
+    """HEAD's tree of a git checkout without changes to tracked files (git knows it)."""
+    if not (root / ".git").exists():
+        return None
+    status = subprocess.run(["git", "-C", str(root), "status", "--porcelain",
+                             "--untracked-files=no"], capture_output=True, text=True, check=False)
+    if status.returncode != 0 or status.stdout.strip():
+        return None
+    res = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD^{tree}"],
+                         capture_output=True, text=True, check=False)
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def _git_tree(folder: Path, root: Path) -> bytes:
+    """The git tree object hash of a folder, computed as git does (Git internals:
+    blob and tree objects, "<type> <size>\\0<content>" hashed with SHA-1)."""
+    entries = []
+    for path in folder.iterdir():
+        if path.name in _SKIP or str(path.relative_to(root)) in _SKIP_PATHS:
+            continue
+        if path.is_symlink():
+            mode, digest = b"120000", _blob(os.readlink(path).encode())
+        elif path.is_dir():
+            if not any(path.iterdir()):
+                continue  # git does not keep empty folders
+            mode, digest = b"40000", _git_tree(path, root)
+        else:
+            mode = b"100755" if path.stat().st_mode & 0o111 else b"100644"
+            digest = _blob(path.read_bytes())
+        key = path.name.encode() + (b"/" if mode == b"40000" else b"")
+        entries.append((key, mode + b" " + path.name.encode() + b"\0" + digest))
+    body = b"".join(e for _, e in sorted(entries))
+    return hashlib.sha1(b"tree %d\0" % len(body) + body).digest()
+
+
+def _blob(data: bytes) -> bytes:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
