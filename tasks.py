@@ -127,9 +127,11 @@ def coverage(c: Context) -> None:
 @task(help={"out": "file to write (default BENCHMARKS.md)",
             "quick": "fewer repeats and vectors (a smoke run)",
             "tflm_dir": "TFLM tree for the tflm figures (default $TFLM_DIR)",
-            "tflm_cold": "also time a cold TFLM library build (minutes)"})
+            "tflm_cold": "time first tflm runs on empty caches (a minute or two per kernel set;"
+                         " --no-tflm-cold skips them)",
+            "only": "only these sections, e.g. c or a,c (default all: a,b,c,d,e)"})
 def bench(c: Context, out: str = "BENCHMARKS.md", quick: bool = False, tflm_dir: str = "",
-          tflm_cold: bool = False) -> None:
+          tflm_cold: bool = True, only: str = "") -> None:
     """Measure the speed goals (emulated throughput, link, builds, references, runtimes)."""
     import os
 
@@ -141,7 +143,7 @@ def bench(c: Context, out: str = "BENCHMARKS.md", quick: bool = False, tflm_dir:
     out = _in_checkout(out, "BENCHMARKS.md")
     try:
         run_bench(Path(out), tflm_dir=Path(tree) if tree else None, tflm_cold=tflm_cold,
-                  quick=quick)
+                  quick=quick, only=only)
     except HarnessError as exc:
         raise Exit(f"error: {exc.one_line()}", code=int(exc.code)) from None
     print(f"bench: wrote {out}")

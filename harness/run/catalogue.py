@@ -55,6 +55,9 @@ class Row:
 
 
 def _n(value: object) -> str:
+    """A count with thousands separators (the device sends numbers as text)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
     return f"{int(value):,}" if isinstance(value, (int, float)) else "-"
 
 

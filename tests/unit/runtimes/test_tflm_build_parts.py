@@ -1,0 +1,125 @@
+"""The pieces of the tflm build that need no cross-compiler: which source defines a
+symbol (closure.py), which instruction-set extension an instruction belongs to
+(isa.py), and the arena allowance for CMSIS-NN's buffers (arena.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE
+from harness.ops.validate import load_model
+from harness.runtimes.tflm.arena import cmsis_nn_allowance
+from harness.runtimes.tflm.closure import DefinitionIndex, _components
+from harness.runtimes.tflm.isa import classify
+
+KERNEL = """\
+#include "conv.h"
+namespace tflite {
+namespace {
+// In an anonymous namespace: no linkage, never a symbol another file needs.
+TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
+  return ConvPrepare(context, node);
+}
+}  // namespace
+
+TFLMRegistration Register_CONV_2D() {
+  if (ready(x)) { return Make(Prepare); }
+  return tflite::micro::RegisterOp(Init, Prepare, Eval);
+}
+
+MicroAllocator::MicroAllocator(int* a, int b) : a_(a), b_(b) {}
+
+const int kTable[4] = {1, 2, 3, 4};
+}  // namespace tflite
+"""
+HELPER = """\
+namespace tflite {
+namespace micro {
+TFLMRegistration RegisterOp(
+    void* (*init)(TfLiteContext* context, const char* buffer, size_t length),
+    TfLiteStatus (*prepare)(TfLiteContext* context, TfLiteNode* node)) {
+  return {init, prepare};
+}
+}  // namespace micro
+}  // namespace tflite
+"""
+C_SOURCE = """\
+arm_cmsis_nn_status arm_convolve_s8(const cmsis_nn_context *ctx,
+                                    const int8_t *input)
+{
+    return arm_nn_mat_mult(ctx, input);
+}
+"""
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> DefinitionIndex:
+    files = {"conv.cc": KERNEL, "kernel_util.cc": HELPER, "arm_convolve_s8.c": C_SOURCE}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return DefinitionIndex(sorted(tmp_path.iterdir()))
+
+
+@pytest.mark.parametrize("demangled, defined_in", [
+    ("tflite::Register_CONV_2D()", "conv.cc"),
+    ("tflite::MicroAllocator::MicroAllocator(int*, int)", "conv.cc"),
+    ("vtable for tflite::MicroAllocator", "conv.cc"),
+    ("tflite::kTable", "conv.cc"),
+    ("tflite::micro::RegisterOp(void* (*)(TfLiteContext*, char const*, unsigned int), "
+     "TfLiteStatus (*)(TfLiteContext*, TfLiteNode*))", "kernel_util.cc"),
+    ("arm_convolve_s8", "arm_convolve_s8.c"),
+])
+def test_a_symbol_is_found_where_it_is_defined(index: DefinitionIndex, demangled: str,
+                                               defined_in: str) -> None:
+    assert [p.name for p in index.files_for(demangled)] == [defined_in]
+
+
+@pytest.mark.parametrize("demangled", [
+    "tflite::Prepare(TfLiteContext*, TfLiteNode*)",  # only in an anonymous namespace
+    "tflite::ConvPrepare(TfLiteContext*, TfLiteNode*)",  # called, not defined
+    "tflite::ready(int)", "tflite::Make(int)", "arm_nn_mat_mult", "memcpy",
+])
+def test_calls_and_names_without_linkage_are_not_definitions(index: DefinitionIndex,
+                                                             demangled: str) -> None:
+    assert index.files_for(demangled) == []
+
+
+def test_demangled_names_split_into_scopes() -> None:
+    assert _components("void tflite::Foo<int, 3>::Bar(int) const") == ["tflite", "Foo", "Bar"]
+    assert _components("arm_convolve_s8") == ["arm_convolve_s8"]
+
+
+@pytest.mark.parametrize("mnemonic, operands, kind", [
+    # Armv8.1-M MVE (Arm ARM for Armv8-M, MVE instructions): Q registers, tail predication
+    ("vldrb.s8", "q0, [r0]", "mve"), ("vmlava.s8", "r2, q1, q2", "mve"),
+    ("vadd.i32", "q0, q0, q7", "mve"), ("letp", "lr, 1000 <f>", "mve"),
+    ("dlstp.8", "lr, r3", "mve"), ("vpst", "", "mve"),
+    # Armv7E-M DSP extension (A4.4): packed SIMD, saturation, halfword multiplies
+    ("smlad", "r0, r1, r2, r3", "dsp"), ("sxtb16", "r1, r2", "dsp"), ("qadd16", "r0, r1, r2",
+                                                                        "dsp"),
+    # neither: the FPU on S/D registers, ordinary integer instructions
+    ("vadd.f32", "s0, s1, s2", "other"), ("vldr", "d8, [sp]", "other"),
+    ("mla", "r0, r1, r2, r3", "other"), ("add", "r0, r1", "other"),
+])
+def test_instructions_are_classified_by_extension(mnemonic: str, operands: str,
+                                                  kind: str) -> None:
+    assert classify(mnemonic, operands) == kind
+
+
+def test_cmsis_nn_allowance_covers_each_convolution_s_buffers() -> None:
+    graph = load_model(EXAMPLE)
+    extra = cmsis_nn_allowance(graph)
+    # At least the largest DSP im2col buffer CMSIS-NN documents for a convolution
+    # (arm_convolve_s8_get_buffer_size: two int16 columns of kh*kw*in_ch) and the
+    # per-channel multipliers and shifts of every convolution (2 x int32 per channel).
+    cols, per_channel = [], 0
+    for op in graph.ops:
+        if op.name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            out_ch, kh, kw, in_ch = graph.tensors[op.inputs[1]].shape
+            if op.name == "DEPTHWISE_CONV_2D":
+                in_ch = 1
+            cols.append(2 * kh * kw * in_ch * 2)
+            per_channel += 2 * out_ch * 4
+    assert cols and extra >= max(cols) + per_channel
