@@ -77,38 +77,44 @@ def _shape(graph: Graph, op: Op, k: int) -> tuple[int, ...]:
 
 def _op_allowance(graph: Graph, op: Op) -> tuple[int, int]:
     """(persistent, scratch) bytes one op's CMSIS-NN kernel may add over the reference
-    kernel: upper bounds over the DSP, MVE and plain-C paths of CMSIS-NN's
-    *_get_buffer_size functions (its API documentation), not exact figures."""
+    kernel: upper bounds over the DSP, MVE and plain-C paths of the buffers CMSIS-NN's
+    *_get_buffer_size functions document, not exact figures."""
     name = op.name
+    x = _shape(graph, op, 0 if name != "TRANSPOSE_CONV" else 2)
+    wide = 2 if graph.tensors[op.outputs[0]].dtype == "int16" else 1  # 16x8: int16 columns
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV"):
         w = _shape(graph, op, 1)  # TRANSPOSE_CONV: (output shape, weights, input)
         if len(w) != 4:
             return 0, 0
         out_ch, kh, kw, in_ch = w
+        k = kh * kw
         if name == "DEPTHWISE_CONV_2D":
-            in_ch, out_ch = out_ch, out_ch
-        cols = kh * kw * in_ch
-        # im2col: two int16 columns (DSP), four 16-lane int8 or 8-lane int16 ones (MVE);
-        # per-channel multipliers and shifts.
-        scratch = 4 * (cols + 16) * 2 + kh * kw * out_ch
-        persistent = 2 * out_ch * 4
-        if name == "TRANSPOSE_CONV":  # a row band of int32 outputs, or the reversed weights
-            out = tuple(graph.tensors[op.outputs[0]].shape)
-            scratch += 4 * (out[2] + kw) * out_ch * max(kh, 2) if len(out) == 4 else 0
-            persistent += out_ch * kh * kw * in_ch + 2 * out_ch * 4
-        return persistent, scratch
+            ch, in_c = w[3], (x[-1] if x else 0)  # weights are [1, kh, kw, channels]
+            if wide == 2:
+                return 0, 8 * ch * k + 8
+            if in_c == 1 and ch > 1:  # one input channel: run as a convolution (MVE)
+                return 0, 4 * (k + 16) + k * ch
+            # the "opt" kernels, only for a depth multiplier of 1: int16 columns (DSP), or
+            # blocks of 124 channels (MVE)
+            return 0, max(2 * ch * k, 4 * 124 * k) if in_c == ch else 0
+        # im2col: two int16 columns (DSP) or four 16-lane (8-lane for int16) ones (MVE)
+        scratch = 4 * wide * (k * in_ch + 16)
+        if name != "TRANSPOSE_CONV":
+            return 0, scratch
+        out = tuple(graph.tensors[op.outputs[0]].shape)
+        band = 4 * ((out[2] if len(out) == 4 else 1) + kw) * out_ch * max(kh, 2)
+        return out_ch * k * in_ch, max(scratch, band)  # reversed weights; a row band
     if name in ("FULLY_CONNECTED", "BATCH_MATMUL", "SVDF"):
         w = _shape(graph, op, 1)
-        rows = w[0] if w else 0
-        cols = w[-1] if w else 0
-        return 2 * rows * 4, 4 * cols * 2  # kernel sums (MVE); 1x1-conv columns (DSP)
-    if name == "AVERAGE_POOL_2D":
-        x = _shape(graph, op, 0)
+        rows, cols = (w[0], w[-1]) if w else (0, 0)
+        out_dims = len(graph.tensors[op.outputs[0]].shape)
+        # kernel sums (MVE, int64 for 16x8); as a 1x1 convolution: per-channel parameters
+        return 8 * rows, (8 * rows + 4 * cols) if out_dims > 2 else 0
+    if name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         return 0, 4 * (x[-1] if x else 0)  # a row of int32 sums per channel
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
         w = _shape(graph, op, 2)  # input-to-forget weights: [hidden, input]
-        hidden = w[0] if w else 0
-        return 8 * hidden * 8, 0  # eight effective-bias vectors, int64 for 16x8
+        return 64 * (w[0] if w else 0), 0  # eight effective-bias vectors, int64 for 16x8
     return 0, 0
 
 
