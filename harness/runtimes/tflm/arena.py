@@ -20,7 +20,9 @@ from harness.model.graph import Graph, Op
 from harness.ops.validate import load_model
 from harness.references.tflm_host import host_arena_capacity
 
-ARENA_MARGIN = 1.25  # over the host's figure, whose structs hold 64-bit pointers
+# The device needs less than the 64-bit host: its structs hold 32-bit pointers, the tensor
+# buffers are the same (device / host measured 0.52-0.97 over the shared models).
+ARENA_MARGIN = 1.05
 ARENA_SLACK = 1024
 PRESERVE_MARGIN = 1.5  # --per-layer builds: every tensor kept, more planner bookkeeping
 OP_DATA_BYTES = 64  # a CMSIS-NN kernel's OpData is at most this much bigger than the reference's
