@@ -61,17 +61,21 @@ run = task(run, help={o.param: o.help_text for o in COMMAND_LINE})
         "k": "only tests matching this pytest -k expression",
         "full": "also the slow matrix tests",
         "x": "stop at the first failure",
+        "unit": "only tests/unit: no cross-compiler or QEMU needed, under a minute",
     }
 )
-def test(c: Context, k: str = "", full: bool = False, x: bool = False) -> None:
-    """Run the whole test suite (real cross-compiler, QEMU, LiteRT)."""
+def test(c: Context, k: str = "", full: bool = False, x: bool = False, unit: bool = False) -> None:
+    """Run the whole test suite (tests/unit and tests/integration: real cross-compiler, QEMU,
+    LiteRT), or with --unit the fast tier alone."""
     args = [sys.executable, "-m", "pytest", "-q", "-rs"]
     if k:
         args += ["-k", repr(k)]
     if x:
         args.append("-x")
+    if unit:
+        args.append("tests/unit")
     env = {"HARNESS_FULL_TESTS": "1"} if full else {}
-    with c.cd(str(HERE)):  # pytest collects tests/ only when run from the checkout's top
+    with c.cd(str(HERE)):  # pytest collects both tiers only when run from the checkout's top
         result = c.run(" ".join(args), env=env, warn=True, pty=False)
     if result.exited == 5:
         raise Exit("no test ran", code=5)
@@ -110,6 +114,15 @@ def renode_test(c: Context, model: str = "", target: str = "stm32f4") -> None:
     result = c.run(" ".join(renode_test_command(robot)), warn=True, pty=False)
     if result.exited:
         raise Exit(code=result.exited)
+
+
+@task
+def ports(c: Context) -> None:
+    """List the serial ports with their USB VID:PID and debug probe (ST-LINK, J-Link,
+    CMSIS-DAP); the one --port auto takes."""
+    from harness.cli import ports as list_ports
+
+    list_ports()
 
 
 @task

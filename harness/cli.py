@@ -55,21 +55,38 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     """One argument per command-line option of config.OPTIONS (None when not given)."""
     for opt in COMMAND_LINE:
         more = {"action": "store_true"} if opt.switch else {"metavar": opt.metavar}
-        parser.add_argument(opt.flag, dest=opt.name, default=opt.unset,
+        flags = [opt.short, opt.flag] if opt.short else [opt.flag]
+        parser.add_argument(*flags, dest=opt.name, default=opt.unset,
                             help=opt.help_text.replace("%", "%%"), **more)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """`harness run [options]`."""
+    """`harness run [options]`, `harness ports`."""
     ap = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
     add_run_options(sub.add_parser("run", help="cross-check a model on a target"))
+    sub.add_parser("ports", help="list the serial ports with their USB VID:PID and the debug "
+                                 "probe each belongs to (what --port auto picks from)")
     return ap
+
+
+def ports() -> int:
+    """Print the serial ports and which one `--port auto` would take."""
+    from harness.device.ports import auto_port, serial_ports, table
+
+    found = serial_ports()
+    print(table(found))
+    try:
+        print(f"--port auto: {auto_port(found).device}")
+    except HarnessError as exc:
+        print(exc.one_line())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     given = vars(build_parser().parse_args(argv))
-    given.pop("command")
+    if given.pop("command") == "ports":
+        return ports()
     return run_with_exit_code(given)
 
 

@@ -23,8 +23,10 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from harness.device.backends.registry import DEFAULT_EMULATOR
 from harness.errors import BadInput
 from harness.runtimes.tflm.tree import configured_dir
+from harness.targets.table import BOARDS, DEFAULT_TARGET
 
 ROUNDINGS = ("double", "single")
+CLOCKS = ("reset", "max")
 KERNELS = ("reference", "cmsis-nn")
 DEFAULT_REFERENCES = ("litert-ref", "litert", "tflm-host", "numpy-int8", "numpy-float")
 
@@ -195,7 +197,8 @@ _META = "harness.option"
 def option(default: Any = MISSING, help: str = "", *, factory: Callable[[], Any] | None = None,
            flag: str | None = None, command_line: bool = True, parse: Parse | None = None,
            check: Check | None = None, recorded: bool = True, yaml: bool | str = False,
-           merge: bool = False, shown: str | None = None, metavar: str | None = None) -> Any:
+           merge: bool = False, shown: str | None = None, metavar: str | None = None,
+           short: str | None = None) -> Any:
     """Declare a RunConfig field as a run option.
 
     `flag` defaults to --<name>; `command_line=False` makes a setting that only invoke.yaml
@@ -203,10 +206,11 @@ def option(default: Any = MISSING, help: str = "", *, factory: Callable[[], Any]
     the results: results.json's `config` holds them and --resume restores them. `yaml`
     lets invoke.yaml's `harness:` section set it (True: under the field's name). `merge`:
     a dict given over invoke.yaml's merges entry by entry. `shown` is the default in help.
+    `short` is a one-letter flag for `harness run` (invoke picks its own short flags).
     """
     meta = {_META: dict(help=help, flag=flag, command_line=command_line, parse=parse,
                         check=check, recorded=recorded, yaml=yaml, merge=merge, shown=shown,
-                        metavar=metavar)}
+                        metavar=metavar, short=short)}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -222,7 +226,7 @@ class RunConfig:
 
     model: Path = option(factory=example_model, help="the .tflite to check",
                          shown="the bundled example CNN")
-    target: str = option("stm32f4", "target from the target table")
+    target: str = option(DEFAULT_TARGET, "target (or board) from the target table")
     runtime: str = option("auto", "on-target runtime: builtin, tflm, or auto (tflm when a "
                           "TFLM tree is configured)",
                           check=_known_runtime)
@@ -244,8 +248,10 @@ class RunConfig:
                              "diverging op")
     profile: bool = option(False, "count cycles (instructions under QEMU) per op on the device")
     port: str | None = option(None, "a real board's serial port or URL (/dev/ttyACM0, "
-                              "socket://host:port, rfc2217://...)")
-    flash: str | None = option(None, "flash the board first with pyocd, openocd or st-flash")
+                              "socket://host:port, rfc2217://...), or auto: the one debug "
+                              "probe plugged in")
+    flash: str | None = option(None, "flash the board first with pyocd, openocd, st-flash or "
+                               "nrfjprog")
     resume: Path | None = option(None, "finish a run folder that died, keeping the vectors "
                                  "it measured", recorded=False, metavar="RUN_DIR")
     emulator: str = option(DEFAULT_EMULATOR, "emulator when there is no --port: qemu or renode",
@@ -263,6 +269,14 @@ class RunConfig:
     # between the two (resolve_runtime names where the tree came from).
     tflm_config_dir: Path | None = option(None, "TFLite Micro tree from invoke.yaml",
                                           command_line=False, yaml="tflm_dir", recorded=False)
+    verbose: bool = option(False, "also print the table of every compared pair at the end",
+                           recorded=False, yaml=True, short="-v")
+    board: str | None = option(None, "the real board to build for (its target's data with "
+                               f"the board's pins, clocks and memory): {', '.join(BOARDS)}")
+    clock: str = option("reset", "core clock: reset (as out of reset, no PLL) or max (the "
+                        "board's documented maximum; falls back to reset if the PLL does "
+                        "not lock)",
+                        check=one_of(CLOCKS, "--clock must be 'reset' or 'max', not {value!r}"))
     kernels: str = option("reference", "TFLM kernels for --runtime tflm: reference, or cmsis-nn "
                           "(Arm's optimized kernels, from --cmsis-nn-dir and --cmsis-dir)",
                           yaml=True, check=one_of(KERNELS, "--kernels must be 'reference' or "
@@ -319,6 +333,7 @@ class Option:
     merge: bool
     shown: str | None
     metavar: str  # the value's name in help: TOLERANCE, RUN_DIR
+    short: str | None  # `harness run`'s one-letter flag, if any: -v
     field: Field
 
     @property

@@ -1,40 +1,81 @@
-"""Shared fixtures: paths, the shared real models, a temporary runs folder."""
+"""Fixtures both tiers share: a temporary runs folder, an empty PATH, the device protocol
+code built for the host, the wheel; and each test marked with its tier. Shared constants
+and helpers are in tests/support/ (paths.py: the checkout, the models, HARNESS_FULL_TESTS,
+the TFLM tree)."""
 
 from __future__ import annotations
 
-import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "example_cnn_int8.tflite"
-SHARED_MODELS = Path(os.environ.get("HARNESS_SHARED_MODELS", ROOT.parent / "shared" / "models"))
-FULL = os.environ.get("HARNESS_FULL_TESTS") == "1"
+from support.paths import ROOT  # also takes TFLM_DIR out of the environment, before any test
+from support.testdev import PROTO_DIR
 
-# A configured TFLM tree makes `--runtime auto` pick tflm. The tflm tests take
-# the tree from here; every other test runs with none configured, so that what
-# they check (the builtin runtime) does not depend on the developer's shell.
-TFLM_DIR = os.environ.pop("TFLM_DIR", None)
+DIST = "tflite_mcu_crosscheck"
+TIERS = ("unit", "integration")
 
 
-def tflm_tree() -> Path:
-    """The TFLM tree for the tflm-runtime tests, or skip with what to set."""
-    if not TFLM_DIR:
-        pytest.skip("no TFLM tree: set TFLM_DIR to a tflite-micro checkout to run the tflm "
-                    "runtime tests")
-    return Path(TFLM_DIR)
-
-
-def shared_model(name: str) -> Path:
-    """A real model from ../shared/models, or skip (a user's clone has no ../shared)."""
-    path = SHARED_MODELS / name
-    if not path.exists():
-        pytest.skip(f"{name} not found: set HARNESS_SHARED_MODELS to a folder with the "
-                    "shared test models")
-    return path
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, the folder it is in (`pytest -m unit`)."""
+    here = Path(__file__).parent
+    for item in items:
+        tier = item.path.relative_to(here).parts[0]
+        if tier in TIERS:
+            item.add_marker(tier)
 
 
 @pytest.fixture
 def runs_dir(tmp_path: Path) -> Path:
     return tmp_path / "runs"
+
+
+@pytest.fixture
+def empty_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A PATH with nothing on it."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    return empty
+
+
+@pytest.fixture(scope="session")
+def testdev(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """firmware/proto/hx_proto.c and tests/support/hx_testdev.c built with the host gcc: the
+    device side of the protocol on stdin/stdout (support/testdev.py)."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc not installed")
+    exe = tmp_path_factory.mktemp("testdev") / "hx_testdev"
+    cmd = [
+        gcc,
+        "-std=c99",
+        "-pedantic",
+        "-O2",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-Wconversion",
+        f"-I{PROTO_DIR}",
+        str(ROOT / "tests" / "support" / "hx_testdev.c"),
+        str(PROTO_DIR / "hx_proto.c"),
+        "-o",
+        str(exe),
+    ]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return exe
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel `pip wheel .` makes of the checkout (offline: no build isolation)."""
+    pytest.importorskip("hatchling", reason="the build backend: pip install -e '.[dev]'")
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
+                    "--no-build-isolation", "-q", "-w", str(out)], check=True,
+                   capture_output=True)
+    (path,) = out.glob(f"{DIST}-*.whl")
+    return path

@@ -1,6 +1,6 @@
 /*
- * hx_elementwise.c - elementwise kernels: ADD, SUB, MUL (broadcasting), the
- * rescale family (RELU, RELU6, integer QUANTIZE), LEAKY_RELU, PRELU, HARD_SWISH and the
+ * hx_elementwise.c - elementwise kernels: ADD, SUB, MUL, MAXIMUM, MINIMUM
+ * (broadcasting), the rescale family (RELU, RELU6, integer QUANTIZE), LEAKY_RELU, PRELU, HARD_SWISH and the
  * lookup-table activations (LOGISTIC, TANH).
  *
  * Written from the TFLite quantization spec; the arithmetic is the one of
@@ -140,6 +140,45 @@ void hx_mul_s8(const hx_mul_params *p, hx_dims input1_dims, const int8_t *input1
                int8_t *output) {
   hx_binary_s8(hx_mul_element, p, input1_dims, input1, input2_dims, input2, output_dims,
                output);
+}
+
+/* ---- MAXIMUM, MINIMUM ---------------------------------------------------------- */
+
+/* The quantization spec gives both inputs and the output one scale and zero point, so
+ * the larger integer is the larger value; TFLite's reference kernel compares the stored
+ * integers whatever their parameters, and so does this one. */
+static int32_t hx_maximum_element(int32_t a, int32_t b, const void *params) {
+  (void)params;
+  return a > b ? a : b;
+}
+
+static int32_t hx_minimum_element(int32_t a, int32_t b, const void *params) {
+  (void)params;
+  return a < b ? a : b;
+}
+
+void hx_maximum_s8(hx_dims input1_dims, const int8_t *input1, hx_dims input2_dims,
+                   const int8_t *input2, hx_dims output_dims, int8_t *output) {
+  hx_binary_s8(hx_maximum_element, 0, input1_dims, input1, input2_dims, input2, output_dims,
+               output);
+}
+
+void hx_minimum_s8(hx_dims input1_dims, const int8_t *input1, hx_dims input2_dims,
+                   const int8_t *input2, hx_dims output_dims, int8_t *output) {
+  hx_binary_s8(hx_minimum_element, 0, input1_dims, input1, input2_dims, input2, output_dims,
+               output);
+}
+
+void hx_maximum_s16(hx_dims input1_dims, const int16_t *input1, hx_dims input2_dims,
+                    const int16_t *input2, hx_dims output_dims, int16_t *output) {
+  hx_binary_s16(hx_maximum_element, 0, input1_dims, input1, input2_dims, input2, output_dims,
+                output);
+}
+
+void hx_minimum_s16(hx_dims input1_dims, const int16_t *input1, hx_dims input2_dims,
+                    const int16_t *input2, hx_dims output_dims, int16_t *output) {
+  hx_binary_s16(hx_minimum_element, 0, input1_dims, input1, input2_dims, input2, output_dims,
+                output);
 }
 
 /* ---- rescale: RELU, RELU6, QUANTIZE -------------------------------------------- */

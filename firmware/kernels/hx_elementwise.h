@@ -55,6 +55,17 @@ void hx_mul_s8(const hx_mul_params *p, hx_dims input1_dims, const int8_t *input1
                hx_dims input2_dims, const int8_t *input2, hx_dims output_dims,
                int8_t *output);
 
+/* MAXIMUM, MINIMUM (broadcasting): the larger or smaller stored integer; inputs and
+ * output share one scale and zero point. */
+void hx_maximum_s8(hx_dims input1_dims, const int8_t *input1, hx_dims input2_dims,
+                   const int8_t *input2, hx_dims output_dims, int8_t *output);
+void hx_minimum_s8(hx_dims input1_dims, const int8_t *input1, hx_dims input2_dims,
+                   const int8_t *input2, hx_dims output_dims, int8_t *output);
+void hx_maximum_s16(hx_dims input1_dims, const int16_t *input1, hx_dims input2_dims,
+                    const int16_t *input2, hx_dims output_dims, int16_t *output);
+void hx_minimum_s16(hx_dims input1_dims, const int16_t *input1, hx_dims input2_dims,
+                    const int16_t *input2, hx_dims output_dims, int16_t *output);
+
 /* One rescale per element, then a clamp: RELU, RELU6 (with their clamps) and
  * QUANTIZE (requantization; the clamp is the output type's range). */
 typedef struct {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hx_clock.h"
 #include "hx_config.h"
 #include "hx_model.h"
 #include "hx_proto.h"
@@ -38,7 +39,8 @@ static void reply_info(const hx_frame *req) {
   hx_kv_str(text, &pos, sizeof text, "build_id", HX_BUILD_ID);
   hx_kv_str(text, &pos, sizeof text, "target", HX_TARGET_NAME);
   hx_kv_str(text, &pos, sizeof text, "cpu", HX_CPU_NAME);
-  hx_kv_u32(text, &pos, sizeof text, "clock_hz", HX_CLOCK_HZ);
+  hx_kv_u32(text, &pos, sizeof text, "clock_hz", hx_clock_core_hz()); /* the running clock */
+  hx_kv_str(text, &pos, sizeof text, "clock", hx_clock_state());
   hx_kv_str(text, &pos, sizeof text, "counter", hx_counter_kind());
   hx_kv_u32(text, &pos, sizeof text, "semihosting", HX_SEMIHOSTING);
   hx_kv_u32(text, &pos, sizeof text, "inputs", hx_model_num_inputs);
@@ -213,6 +215,7 @@ void hx_app_handle(const hx_frame *req) {
 }
 
 int main(void) {
+  hx_clock_init(); /* before the UART: its divisor depends on the clock */
   hx_uart_init();
   hx_counter_init();
   hx_proto_init();

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hx_config.h"
+#include "hx_mmio.h"
 #include "hx_proto.h"
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
@@ -20,12 +21,12 @@ void SysTick_Handler(void) __attribute__((weak, alias("Default_Handler")));
 /* The UART driver (firmware/uart/) overrides this with its receive interrupt. */
 void hx_uart_irq_handler(void) __attribute__((weak, alias("Default_Handler")));
 
-#define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
-#define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u)
-#define SCB_HFSR (*(volatile uint32_t *)0xE000ED2Cu)
-#define SCB_MMFAR (*(volatile uint32_t *)0xE000ED34u)
-#define SCB_BFAR (*(volatile uint32_t *)0xE000ED38u)
-#define SCB_SHCSR (*(volatile uint32_t *)0xE000ED24u)
+#define SCB_CPACR 0xE000ED88u
+#define SCB_CFSR 0xE000ED28u
+#define SCB_HFSR 0xE000ED2Cu
+#define SCB_MMFAR 0xE000ED34u
+#define SCB_BFAR 0xE000ED38u
+#define SCB_SHCSR 0xE000ED24u
 
 /* Core exceptions, then the HX_NUM_IRQS external interrupts of the target
  * (hx_config.h, from the target data). The only interrupt source the firmware
@@ -53,14 +54,14 @@ void (*const hx_vectors[16 + HX_NUM_IRQS])(void) = {
 void Reset_Handler(void) {
 #if HX_HAS_FPU
   /* Full access to CP10/CP11 before any code may touch an FPU register. */
-  SCB_CPACR |= (0xFu << 20);
-  __asm volatile("dsb\n\tisb");
+  hx_mmio_set(SCB_CPACR, 0xFu << 20);
+  HX_ASM("dsb\n\tisb");
 #endif
   uint32_t *src = &_sidata;
   for (uint32_t *dst = &_sdata; dst < &_edata;) *dst++ = *src++;
   for (uint32_t *dst = &_sbss; dst < &_ebss;) *dst++ = 0;
 #if HX_HAS_FAULT_STATUS
-  SCB_SHCSR |= (7u << 16); /* separate MemManage/BusFault/UsageFault */
+  hx_mmio_set(SCB_SHCSR, 7u << 16); /* separate MemManage/BusFault/UsageFault */
 #endif
   main();
   for (;;) {
@@ -71,10 +72,10 @@ void Reset_Handler(void) {
 __attribute__((used)) void hx_fault_report(const uint32_t *frame) {
   uint32_t regs[6] = {0, 0, frame[6], frame[5], 0, 0};
 #if HX_HAS_FAULT_STATUS
-  regs[0] = SCB_CFSR;
-  regs[1] = SCB_HFSR;
-  regs[4] = SCB_MMFAR;
-  regs[5] = SCB_BFAR;
+  regs[0] = hx_mmio_read(SCB_CFSR);
+  regs[1] = hx_mmio_read(SCB_HFSR);
+  regs[4] = hx_mmio_read(SCB_MMFAR);
+  regs[5] = hx_mmio_read(SCB_BFAR);
 #endif
   for (;;) {
     /* Repeat: the host may have missed the first one. */

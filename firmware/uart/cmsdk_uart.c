@@ -29,15 +29,17 @@
  */
 #include <stdint.h>
 
+#include "hx_clock.h"
 #include "hx_config.h"
+#include "hx_mmio.h"
 #include "hx_proto.h"
 #include "hx_uart_ring.h"
 
-#define UART_DATA (*(volatile uint32_t *)(HX_UART_BASE + 0x00u))
-#define UART_STATE (*(volatile uint32_t *)(HX_UART_BASE + 0x04u))
-#define UART_CTRL (*(volatile uint32_t *)(HX_UART_BASE + 0x08u))
-#define UART_INTSTATUS (*(volatile uint32_t *)(HX_UART_BASE + 0x0Cu))
-#define UART_BAUDDIV (*(volatile uint32_t *)(HX_UART_BASE + 0x10u))
+#define UART_DATA (HX_UART_BASE + 0x00u)
+#define UART_STATE (HX_UART_BASE + 0x04u)
+#define UART_CTRL (HX_UART_BASE + 0x08u)
+#define UART_INTSTATUS (HX_UART_BASE + 0x0Cu)
+#define UART_BAUDDIV (HX_UART_BASE + 0x10u)
 
 #define STATE_TX_FULL (1u << 0)
 #define STATE_RX_FULL (1u << 1)
@@ -49,33 +51,34 @@
 
 void hx_uart_irq_handler(void) {
   /* Clear first, then drain: a byte that lands after the drain raises it again. */
-  UART_INTSTATUS = INT_RX;
+  hx_mmio_write(UART_INTSTATUS, INT_RX);
   uint32_t st;
-  while ((st = UART_STATE) & (STATE_RX_FULL | STATE_OVERRUNS)) {
+  while ((st = hx_mmio_read(UART_STATE)) & (STATE_RX_FULL | STATE_OVERRUNS)) {
     if (st & STATE_OVERRUNS) {
-      UART_STATE = st & STATE_OVERRUNS; /* keep receiving; the CRC catches the loss */
+      /* keep receiving; the CRC catches the loss */
+      hx_mmio_write(UART_STATE, st & STATE_OVERRUNS);
     }
     if (st & STATE_RX_FULL) {
-      hx_uart_ring_put((uint8_t)UART_DATA);
+      hx_uart_ring_put((uint8_t)hx_mmio_read(UART_DATA));
     }
   }
 }
 
 void hx_uart_init(void) {
-  uint32_t div = (HX_UART_CLOCK_HZ + HX_BAUD / 2u) / HX_BAUD;
-  UART_CTRL = 0;
-  UART_BAUDDIV = div < 16u ? 16u : div;
-  UART_STATE = STATE_OVERRUNS; /* clear stale overrun flags (write 1 to clear) */
-  UART_INTSTATUS = 0xFu;
+  uint32_t div = (hx_clock_uart_hz() + HX_BAUD / 2u) / HX_BAUD;
+  hx_mmio_write(UART_CTRL, 0u);
+  hx_mmio_write(UART_BAUDDIV, div < 16u ? 16u : div);
+  hx_mmio_write(UART_STATE, STATE_OVERRUNS); /* clear stale overrun flags (write 1 to clear) */
+  hx_mmio_write(UART_INTSTATUS, 0xFu);
   hx_uart_ring_reset();
-  UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
+  hx_mmio_write(UART_CTRL, CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN);
   hx_uart_enable_irqs();
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {
   for (uint32_t i = 0; i < len; i++) {
-    while (UART_STATE & STATE_TX_FULL) {
+    while (hx_mmio_read(UART_STATE) & STATE_TX_FULL) {
     }
-    UART_DATA = data[i];
+    hx_mmio_write(UART_DATA, data[i]);
   }
 }

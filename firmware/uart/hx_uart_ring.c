@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "hx_config.h"
+#include "hx_mmio.h"
 #include "hx_proto.h"
 #include "hx_uart_ring.h"
 
@@ -25,9 +26,21 @@
 #endif
 static volatile uint8_t ring[RING_SIZE];
 static volatile uint8_t ring_head, ring_tail;
+static volatile uint8_t paused; /* the interrupt sets it, hx_port_getc() clears it */
+
+__attribute__((weak)) void hx_uart_rx_resume(void) {}
 
 void hx_uart_ring_reset(void) {
   ring_head = ring_tail = 0;
+  paused = 0;
+}
+
+int hx_uart_ring_full(void) {
+  return (uint8_t)((ring_head + 1u) & RING_MASK) == ring_tail;
+}
+
+void hx_uart_ring_pause(void) {
+  paused = 1;
 }
 
 void hx_uart_ring_put(uint8_t b) {
@@ -45,15 +58,20 @@ int hx_port_getc(void) {
   }
   int b = ring[t];
   ring_tail = (uint8_t)((t + 1u) & RING_MASK);
+  if (paused) { /* room again: let the driver take what it held back */
+    paused = 0;
+    hx_uart_rx_resume();
+  }
   return b;
 }
 
-#define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100u + 4u * (n)))
+/* NVIC_ISERn: write 1 to enable interrupt 32 * n + bit (Arm DDI0403 B3.4.4). */
+#define NVIC_ISER(n) (0xE000E100u + 4u * (n))
 
 void hx_uart_enable_irqs(void) {
   static const uint16_t irqs[HX_UART_NUM_IRQS] = HX_UART_IRQS;
   for (uint32_t i = 0; i < HX_UART_NUM_IRQS; i++) {
-    NVIC_ISER(irqs[i] / 32u) = 1u << (irqs[i] % 32u);
+    hx_mmio_write(NVIC_ISER(irqs[i] / 32u), 1u << (irqs[i] % 32u));
   }
 }
 
@@ -63,9 +81,9 @@ void hx_uart_enable_irqs(void) {
  * interrupt wakes the core with PRIMASK set, and runs once it is cleared).
  * In an emulator this frees the host CPU that a spinning idle loop would take. */
 void hx_port_idle(void) {
-  __asm volatile("cpsid i" ::: "memory");
+  HX_ASM("cpsid i");
   if (ring_head == ring_tail) {
-    __asm volatile("wfi");
+    HX_ASM("wfi");
   }
-  __asm volatile("cpsie i" ::: "memory");
+  HX_ASM("cpsie i");
 }

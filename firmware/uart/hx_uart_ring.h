@@ -20,6 +20,18 @@ void hx_uart_ring_reset(void);
  * the byte; the protocol's CRC catches the loss. */
 void hx_uart_ring_put(uint8_t b);
 
+/* 1 when the ring has no room. A driver whose UART can hold a byte back (the
+ * emulators' UARTs wait with the next byte until the guest took the last; a
+ * board's overruns) checks this first and, when full, masks its RX interrupt and
+ * calls hx_uart_ring_pause(): the byte waits in the UART instead of being lost. */
+int hx_uart_ring_full(void);
+void hx_uart_ring_pause(void);
+
+/* The driver's half of a pause: unmask its RX interrupt (and take the byte it held).
+ * hx_port_getc() calls it once it has made room; drivers that never pause need not
+ * define it. */
+void hx_uart_rx_resume(void);
+
 /* Enable the UART's interrupt lines (HX_UART_IRQS, from the target data) in
  * the NVIC. Call last in the driver's init. */
 void hx_uart_enable_irqs(void);

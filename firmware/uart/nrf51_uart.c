@@ -27,10 +27,11 @@
 #include <stdint.h>
 
 #include "hx_config.h"
+#include "hx_mmio.h"
 #include "hx_proto.h"
 #include "hx_uart_ring.h"
 
-#define UART_REG(off) (*(volatile uint32_t *)(HX_UART_BASE + (off)))
+#define UART_REG(off) (HX_UART_BASE + (off))
 #define UART_STARTRX UART_REG(0x000u)
 #define UART_STARTTX UART_REG(0x008u)
 #define UART_EV_RXDRDY UART_REG(0x108u)
@@ -66,47 +67,48 @@ static uint32_t baud_register(uint32_t baud) {
     case 460800u: return 0x075F7000u;
     case 921600u: return 0x0EBEDFA4u;
     case 1000000u: return 0x10000000u;
-    default: return 0x01D7E000u; /* 115200 */
+    default: return 0x01D7E000u; /* 115200; the host refuses rates without a code */
   }
 }
 
 void hx_uart_irq_handler(void) {
-  if (UART_EV_ERROR) {
+  if (hx_mmio_read(UART_EV_ERROR)) {
     /* Overrun/framing: clear and keep receiving; the CRC catches the loss. */
-    UART_EV_ERROR = 0;
-    UART_ERRORSRC = 0xFu;
+    hx_mmio_write(UART_EV_ERROR, 0u);
+    hx_mmio_write(UART_ERRORSRC, 0xFu);
   }
-  while (UART_EV_RXDRDY) {
-    UART_EV_RXDRDY = 0; /* before RXD: reading RXD raises it again if more wait */
-    hx_uart_ring_put((uint8_t)UART_RXD);
+  while (hx_mmio_read(UART_EV_RXDRDY)) {
+    /* before RXD: reading RXD raises it again if more wait */
+    hx_mmio_write(UART_EV_RXDRDY, 0u);
+    hx_uart_ring_put((uint8_t)hx_mmio_read(UART_RXD));
   }
 }
 
 void hx_uart_init(void) {
-  UART_ENABLE = 0;
-  UART_INTENCLR = 0xFFFFFFFFu;
-  UART_PSELTXD = HX_UART_PIN_TX;
-  UART_PSELRXD = HX_UART_PIN_RX;
-  UART_PSELRTS = PSEL_DISCONNECTED;
-  UART_PSELCTS = PSEL_DISCONNECTED;
-  UART_CONFIG = 0; /* no flow control, no parity */
-  UART_BAUDRATE = baud_register(HX_BAUD);
-  UART_ENABLE = ENABLE_UART;
-  UART_EV_RXDRDY = 0;
-  UART_EV_TXDRDY = 0;
-  UART_EV_ERROR = 0;
+  hx_mmio_write(UART_ENABLE, 0u);
+  hx_mmio_write(UART_INTENCLR, 0xFFFFFFFFu);
+  hx_mmio_write(UART_PSELTXD, HX_UART_PIN_TX);
+  hx_mmio_write(UART_PSELRXD, HX_UART_PIN_RX);
+  hx_mmio_write(UART_PSELRTS, PSEL_DISCONNECTED);
+  hx_mmio_write(UART_PSELCTS, PSEL_DISCONNECTED);
+  hx_mmio_write(UART_CONFIG, 0u); /* no flow control, no parity */
+  hx_mmio_write(UART_BAUDRATE, baud_register(HX_BAUD));
+  hx_mmio_write(UART_ENABLE, ENABLE_UART);
+  hx_mmio_write(UART_EV_RXDRDY, 0u);
+  hx_mmio_write(UART_EV_TXDRDY, 0u);
+  hx_mmio_write(UART_EV_ERROR, 0u);
   hx_uart_ring_reset();
-  UART_INTENSET = INT_RXDRDY | INT_ERROR;
+  hx_mmio_write(UART_INTENSET, INT_RXDRDY | INT_ERROR);
   hx_uart_enable_irqs();
-  UART_STARTRX = 1;
-  UART_STARTTX = 1;
+  hx_mmio_write(UART_STARTRX, 1u);
+  hx_mmio_write(UART_STARTTX, 1u);
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {
   for (uint32_t i = 0; i < len; i++) {
-    UART_EV_TXDRDY = 0;
-    UART_TXD = data[i];
-    while (!UART_EV_TXDRDY) {
+    hx_mmio_write(UART_EV_TXDRDY, 0u);
+    hx_mmio_write(UART_TXD, data[i]);
+    while (!hx_mmio_read(UART_EV_TXDRDY)) {
     }
   }
 }

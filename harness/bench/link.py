@@ -30,6 +30,7 @@ import numpy as np
 from harness import resources
 from harness.bench.stats import Figure
 from harness.device.backends import QemuBackend
+from harness.device.backends.qemu import serial_args
 from harness.device.client import WINDOW, DeviceClient
 from harness.device.link import Link
 from harness.ops.validate import load_model
@@ -197,7 +198,7 @@ def pty_rates(baud: int, model: Path, repeats: int, window: int = WINDOW,
     target = get_target(target_name)
     qemu = subprocess.Popen(["qemu-system-arm", "-M", str(target.qemu_machine), "-kernel",
                              str(elf), "-display", "none", "-monitor", "none", "-nodefaults",
-                             "-serial", "pty"], stdout=subprocess.PIPE,
+                             *serial_args(target, "pty")], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     stop = threading.Event()
     fds: list[int] = []

@@ -20,7 +20,7 @@ def counter_section(kind: str, counts: list[int], backend: Backend, target: Targ
     if kind == "dwt":  # only where CYCCNT really counts, so never under QEMU
         values, unit, how = list(counts), "cycles", "DWT CYCCNT"
     elif backend.counter_kind == "instructions":
-        values = [round(c * 1e9 / target.clock_hz) for c in counts]
+        values = [round(c * 1e9 / target.systick_hz) for c in counts]
         unit, how = "instructions", "QEMU -icount shift=0 (1 ns per instruction), SysTick"
     else:
         values, unit, how = list(counts), "cycles", "SysTick on the core clock"
@@ -30,4 +30,4 @@ def counter_section(kind: str, counts: list[int], backend: Backend, target: Targ
 
 def ticks_scale(counter: dict, target: Target) -> float:
     """What one raw tick is worth in the counter's unit (instructions under QEMU)."""
-    return 1e9 / target.clock_hz if counter.get("unit") == "instructions" else 1.0
+    return 1e9 / target.systick_hz if counter.get("unit") == "instructions" else 1.0

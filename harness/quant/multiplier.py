@@ -8,7 +8,7 @@ Conventions follow the TFLite 8-bit spec: ``real = scale * (q - zero_point)``;
 a multiplier is a Q0.31 significand plus a power-of-two ``shift`` where a
 positive shift means a left shift.
 
-What LiteRT 2.3 (BUILTIN_REF) does, pinned by ``tests/test_kernels.py``:
+What LiteRT 2.3 (BUILTIN_REF) does, pinned by ``tests/unit/quant/test_multiplier.py``:
 
 * The effective scale ``input_scale * filter_scale / output_scale`` is
   evaluated in float64 (from the stored float32 values) for CONV_2D,

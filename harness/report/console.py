@@ -1,18 +1,29 @@
-"""Console report: step lines with progress bars while running, a summary table at the end."""
+"""Console report: step lines with progress bars while running; at the end the answer
+first: the verdict, the drift per attribution part, the enforced pair, the results path.
+
+`-v/--verbose` adds the table of every pair before that. Every line stays within WIDTH
+columns: a longer one is wrapped with a hanging indent.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from rich.console import Console as RichConsole
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+WIDTH = 100  # the README's promise: no console line is wider
+MAX_ENFORCED_LINES = 3  # a model with many outputs: the rest is in -v and results.json
 _STYLE = {"PASS": "bold green", "DRIFT": "bold red", "ERROR": "bold red",
           "UNCHECKED": "bold yellow", "INTERRUPTED": "bold yellow", "INCOMPLETE": "bold yellow"}
 
@@ -37,7 +48,8 @@ class Step:
 
     def done(self, status: str, detail: str = "") -> None:
         self._stop()
-        self.console.line(f"  [bold]{self.name}[/]: {status}" + (f" - {detail}" if detail else ""))
+        more = f" - {escape(detail)}" if detail else ""
+        self.console.line(f"  [bold]{escape(self.name)}[/]: {escape(status)}{more}")
 
     def _stop(self) -> None:
         if self._progress is not None:
@@ -46,20 +58,26 @@ class Step:
 
 
 class Console:
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
+    def __init__(self, quiet: bool = False, verbose: bool = False) -> None:
+        self.quiet, self.verbose = quiet, verbose
         self.rich = RichConsole(file=sys.stdout, highlight=False, soft_wrap=True,
-                                width=None if sys.stdout.isatty() else 120)
+                                width=None if sys.stdout.isatty() else WIDTH)
+        self.width = min(WIDTH, self.rich.width)
 
-    def line(self, text: str) -> None:
-        if not self.quiet:
-            self.rich.print(text)
+    def line(self, text: str, wrapped: bool = True) -> None:
+        """Print one line of rich markup, wrapped to the width with a hanging indent (or
+        not: a path is more use whole, on the line that names it)."""
+        if self.quiet:
+            return
+        text = Text.from_markup(text)
+        for part in wrap(text, self.width) if wrapped else [text]:
+            self.rich.print(part)
 
     def header(self, res: dict) -> None:
-        m = res["model"]
-        self.line(f"[bold]harness[/] {m['name']} ({m['sha256'][:16]}) on {res['target']['name']}"
-                  f", runtime {res['config']['runtime']}, "
-                  f"{res['config']['vectors'] if not res['config']['inputs'] else 'user'} vectors")
+        m, cfg = res["model"], res["config"]
+        self.line(f"[bold]harness[/] {escape(m['name'])} ({m['sha256'][:16]}) on "
+                  f"{res['target']['name']}, runtime {cfg['runtime']}, "
+                  f"{cfg['vectors'] if not cfg['inputs'] else 'user'} vectors")
 
     @contextmanager
     def step(self, name: str) -> Iterator[Step]:
@@ -70,25 +88,127 @@ class Console:
             step._stop()
 
     def summary(self, res: dict) -> None:
-        """The closing table: one row per comparison, then the verdict."""
+        """The closing lines: with verbose the table of every pair first, then the answer."""
         if self.quiet:
             return
-        if res["comparisons"]:
-            table = Table(title="device vs references", title_justify="left")
-            for col in ("pair", "output", "vectors", "exact", "max |d|", "tolerance", "check"):
-                table.add_column(col, justify="right" if col not in ("pair", "output") else "left")
-            for c in res["comparisons"]:
-                tol = "-" if c["tolerance_lsb"] is None else str(c["tolerance_lsb"])
-                check = ("[green]ok[/]" if c["passed"] else "[red]FAIL[/]") if c["enforced"] \
-                    else "reported"
-                table.add_row(f"{c['a']} vs {c['b']}", c["output"][:40], str(c["vectors"]),
-                              f"{100 * c['exact_rate']:.2f}%",
-                              f"{c['max_abs_lsb']} {c.get('unit', 'LSB')}", tol, check)
-            self.rich.print(table)
-        for name, ref in res["references"].items():
+        if self.verbose:
+            self.table(res)
+        *answer, path = summary_lines(res)
+        for text in answer:
+            self.line(text)
+        self.line(path, wrapped=False)
+
+    def table(self, res: dict) -> None:
+        """Every comparison, one row each, and the references that did not run."""
+        if res.get("comparisons"):
+            self.rich.print(comparison_table(res["comparisons"]), width=self.width)
+        for name, ref in (res.get("references") or {}).items():
             if ref["status"] != "ok":
-                self.line(f"  [yellow]{name} {ref['status']}[/]: {ref['reason']}")
-        v = res["verdict"]
-        style = _STYLE.get(v["status"], "bold")
-        self.line(f"[{style}]{v['status']}[/]: {v['reason']}")
-        self.line(f"results: {res['run_dir']}/results.json (also junit.xml, report.html)")
+                self.line(f"  [yellow]{name} {ref['status']}[/]: {escape(str(ref['reason']))}")
+
+
+def wrap(text: Text, width: int) -> list[Text]:
+    """`text` in lines of at most `width` columns (a word longer than that, e.g. a path,
+    stays whole); continuation lines are indented two more than the first."""
+    plain = text.plain
+    if len(plain) <= width:
+        return [text]
+    indent = " " * (len(plain) - len(plain.lstrip(" ")) + 2)
+    pieces = textwrap.wrap(plain, width, subsequent_indent=indent, break_long_words=False,
+                           break_on_hyphens=False)
+    out, pos = [], 0
+    for k, piece in enumerate(pieces):
+        body = piece.removeprefix(indent) if k else piece
+        start = plain.find(body, pos)
+        if start < 0:  # textwrap changed whitespace inside: keep the words, lose the colour
+            return [Text(p) for p in pieces]
+        pos = start + len(body)
+        out.append(Text(indent) + text[start:pos] if k else text[start:pos])
+    return out
+
+
+def summary_lines(res: dict) -> list[str]:
+    """The answer, as rich markup lines: verdict, drift per part, enforced rows, results."""
+    return [verdict_line(res), *drift_lines(res), *enforced_lines(res), results_line(res)]
+
+
+def verdict_line(res: dict) -> str:
+    v = res.get("verdict") or {}
+    status = str(v.get("status", "INCOMPLETE"))
+    return f"[{_STYLE.get(status, 'bold')}]{status}[/]: {escape(str(v.get('reason') or ''))}"
+
+
+def drift_lines(res: dict) -> list[str]:
+    """One line per attribution part with drift: the part, its LSB, first op and cause."""
+    parts = (res.get("attribution") or {}).get("parts") or []
+    return [_drift_line(p) for p in parts if isinstance(p, dict)
+            and (p.get("max_abs_lsb") or p.get("first_divergence"))]
+
+
+def _drift_line(p: dict) -> str:
+    d, cause = p.get("first_divergence"), p.get("cause")
+    size = f"{p['max_abs_lsb']} LSB" if p.get("max_abs_lsb") else "0 LSB at the outputs"
+    where = (f" from op {d.get('op')} {d.get('name', '')}".rstrip() if isinstance(d, dict)
+             else " (first op: run with --per-layer)")
+    why = cause.get("id") if isinstance(cause, dict) and cause.get("id") else "none identified"
+    tail = f": {size}{where}, cause: {why}"
+    return escape(_fit(f"  {p.get('part')} ({p.get('from')} -> {p.get('to')}){tail}",
+                       f"  {p.get('part')}{tail}"))  # the report names both sides
+
+
+def enforced_lines(res: dict) -> list[str]:
+    """The enforced comparisons (device vs its own reference, one per output)."""
+    rows = [c for c in res.get("comparisons") or [] if isinstance(c, dict) and c.get("enforced")]
+    lines = [_enforced_line(c) for c in rows[:MAX_ENFORCED_LINES]]
+    if len(rows) > MAX_ENFORCED_LINES:
+        lines.append(f"  ... and {len(rows) - MAX_ENFORCED_LINES} more enforced outputs "
+                     "(-v lists every pair)")
+    return lines
+
+
+def _enforced_line(c: dict) -> str:
+    """`enforced: a vs b [output]: <exact>, max |d|, tolerance: ok|FAIL`; the exact rate is
+    left out when the line would not fit."""
+    pair = f"  enforced: {c.get('a')} vs {c.get('b')} [{c.get('output')}]: "
+    rate = c.get("exact_rate")
+    rate = f"{100 * rate:.2f}% exact, " if isinstance(rate, int | float) else ""
+    tail = (f"max |d| {c.get('max_abs_lsb')} {c.get('unit', 'LSB')}, "
+            f"tolerance {c.get('tolerance_lsb')}: ")
+    ok = bool(c.get("passed"))
+    text = _fit(pair + rate + tail + ("ok" if ok else "FAIL"), pair + tail)
+    return escape(text.removesuffix("ok" if ok else "FAIL")) + (
+        "[green]ok[/]" if ok else "[red]FAIL[/]")
+
+
+def _fit(full: str, short: str) -> str:
+    """`full` when it fits in WIDTH columns, else `short`."""
+    return full if len(full) <= WIDTH else short
+
+
+def results_line(res: dict) -> str:
+    folder = str(res.get("run_dir"))
+    rel = os.path.relpath(folder) if os.path.isabs(folder) else folder
+    shown = folder if rel.startswith("..") else rel  # short when under the current folder
+    return escape(_fit(f"results: {shown}/results.json (also junit.xml, report.html)",
+                       f"results: {shown}/results.json"))
+
+
+def comparison_table(comparisons: list[dict]) -> Table:
+    """Every pair: exact rate, max |d|, tolerance and whether it is checked."""
+    vectors = comparisons[0].get("vectors")
+    table = Table(title=f"every pair, {vectors} vectors", title_justify="left")
+    for col in ("pair", "output", "exact", "max |d|", "tol", "check"):
+        table.add_column(col, justify="left" if col in ("pair", "output") else "right",
+                         overflow="ellipsis", no_wrap=True)
+    for c in comparisons:
+        tol = "-" if c["tolerance_lsb"] is None else str(c["tolerance_lsb"])
+        check = ("[green]ok[/]" if c["passed"] else "[red]FAIL[/]") if c["enforced"] \
+            else "reported"
+        table.add_row(f"{c['a']} vs {c['b']}", escape(_clip(str(c["output"]), 40)),
+                      f"{100 * c['exact_rate']:.2f}%",
+                      f"{c['max_abs_lsb']} {c.get('unit', 'LSB')}", tol, check)
+    return table
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"

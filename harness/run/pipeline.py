@@ -21,6 +21,7 @@ from harness.device.backends import backend_class
 from harness.device.client import DeviceClient
 from harness.device.counter import counter_section, ticks_scale
 from harness.device.link import Link
+from harness.device.ports import resolve_port
 from harness.device.session import DeviceRun, run_vectors
 from harness.errors import BadInput, HarnessError
 from harness.ops.validate import load_model
@@ -36,16 +37,21 @@ from harness.runtimes.base import Runtime
 from harness.runtimes.build import BuildResult, build
 from harness.runtimes.project import SEMIHOST_FILE
 from harness.runtimes.registry import RUNTIMES
-from harness.targets.table import get_target
+from harness.targets.choice import Choice, choose_target, clock_report
 
 
-def _validate(cfg: RunConfig) -> None:
-    """What needs a look outside the options (RunConfig checks those when made)."""
+def _validate(cfg: RunConfig) -> tuple[RunConfig, Choice]:
+    """What needs a look outside the options (RunConfig checks those when made): the
+    port (`auto`: the one probe plugged in), the target or board, the baud rate."""
+    cfg, port_note = resolve_port(cfg)
+    choice = choose_target(cfg.target, cfg.board, cfg.port, cfg.baud, cfg.clock)
     # The backend's own checks (a missing emulator: exit 5; a missing or busy port:
     # exit 8), before any work rather than after the build and the references.
-    backend_class(cfg).preflight(get_target(cfg.target), cfg)
+    backend_class(cfg).preflight(choice.target, cfg)
     if cfg.float_model is not None and not Path(cfg.float_model).exists():
         raise BadInput(f"float model not found: {cfg.float_model}")
+    notes = (port_note,) if port_note else ()
+    return cfg, choice._replace(notes=notes + choice.notes)
 
 
 def run(cfg: RunConfig) -> RunResult:
@@ -54,9 +60,9 @@ def run(cfg: RunConfig) -> RunResult:
     done: dict[int, tuple[int, list[bytes]]] = {}
     if cfg.resume:
         cfg, resumed_vectors, done = load_run(cfg.resume, cfg)
-    _validate(cfg)
+    cfg, choice = _validate(cfg)
     cfg, runtime_reason = resolve_runtime(cfg)
-    target = get_target(cfg.target)
+    target = choice.target
     graph = load_model(cfg.model)
     runtime = RUNTIMES[cfg.runtime](cfg, graph, target)
     runtime.check()  # ops, types and memory: refused before any work
@@ -65,11 +71,13 @@ def run(cfg: RunConfig) -> RunResult:
     else:
         vectors = (load_vectors(cfg.inputs, graph) if cfg.inputs
                    else random_vectors(graph, cfg.vectors, cfg.seed))
-        folder = new_run_folder(cfg.runs_dir, graph.name, cfg.target)
+        folder = new_run_folder(cfg.runs_dir, graph.name, target.name)
     result = RunResult.new(cfg, graph, target, folder, runtime_reason, len(done))
-    out = console.Console(quiet=cfg.quiet)
+    out = console.Console(quiet=cfg.quiet, verbose=cfg.verbose)
     out.header(result.to_dict())
     out.line(f"  runtime: {cfg.runtime} ({runtime_reason})")
+    for note in choice.notes:
+        out.line(f"  {note}")
     if done:
         out.line(f"  resuming: {len(done)} of {len(vectors[0])} vectors already measured")
     if not cfg.resume:
@@ -192,11 +200,15 @@ def _device(runtime: Runtime, built: BuildResult, vectors: list[np.ndarray],
             np.savez(folder / "tensors_device.npz", **{f"t_{k}": v for k, v in dev.tensors.items()})
         result.timings["device_s"] = round(time.monotonic() - t, 3)
         counter = counter_section(dev.info.get("counter", "none"), dev.counts, backend, target)
+        counter["clock_hz"] = int(dev.info.get("clock_hz", 0)) or None  # the clock that ran
+        clock_note = clock_report(dev.info, cfg.clock)
         result.device.update(info=dev.info, link=dev.link, vectors_done=len(dev.counts),
                              counts=dev.counts, counter=counter, seconds=round(dev.seconds, 3))
         per = (f"; {counter['median'] / 1e6:.2f} M {counter['unit']}/inference"
                if counter["median"] else "")
         step.done("ok", f"{len(dev.counts)} vectors in {dev.seconds:.1f} s{per}")
+    if clock_note:
+        out.line(f"  {clock_note}")
     return dev
 
 

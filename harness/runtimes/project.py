@@ -69,9 +69,12 @@ class FirmwareProject:
 def static_sources(target: Target, kernels: bool = True) -> dict[str, bytes]:
     """The hand-written firmware files a project copies: the shell, the UART
     driver, the protocol and (for the builtin runtime) the kernels."""
+    clock = f"shell/clock_{target.clock.driver}.c" if target.clock else "shell/clock_fixed.c"
+    uart_headers = [f"uart/{p.name}" for p in sorted((FIRMWARE_DIR / "uart").glob("*.h"))]
     picks = ["shell/startup.c", "shell/app.c", "shell/hx_model.h", "shell/semihost.c",
-             "shell/counter_systick.c", f"uart/{target.uart.driver}.c",
-             "uart/hx_uart_ring.c", "uart/hx_uart_ring.h", "proto/hx_proto.c", "proto/hx_proto.h"]
+             "shell/counter_systick.c", "shell/hx_mmio.h", "shell/hx_clock.h", clock,
+             f"uart/{target.uart.driver}.c", "uart/hx_uart_ring.c", *uart_headers,
+             "proto/hx_proto.c", "proto/hx_proto.h"]
     if kernels:
         picks += [str(p.relative_to(FIRMWARE_DIR))
                   for p in sorted((FIRMWARE_DIR / "kernels").glob("*")) if p.suffix in (".c", ".h")]
@@ -81,10 +84,13 @@ def static_sources(target: Target, kernels: bool = True) -> dict[str, bytes]:
 SEMIHOST_FILE = "hx_inputs.bin"
 
 
-def finish_project(proj: FirmwareProject, *, baud: int, semihosting: bool) -> FirmwareProject:
+def finish_project(proj: FirmwareProject, *, baud: int, semihosting: bool,
+                   clock: str = "reset") -> FirmwareProject:
     """Add what every runtime's project shares: linker script, options and the
-    config header, whose build id hashes everything else."""
+    config header, whose build id hashes everything else. `clock` is --clock: "max"
+    makes the firmware set up the target's maximum clock at boot."""
     target = proj.target
+    proj.options["clock"] = clock
     proj.files["link.ld"] = _env.get_template("firmware/link.ld.j2").render(
         target=target, stack_bytes=target.stack_bytes).encode()
     proj.files["options.txt"] = "".join(f"{k}={v}\n" for k, v in sorted(proj.options.items())
@@ -93,5 +99,5 @@ def finish_project(proj: FirmwareProject, *, baud: int, semihosting: bool) -> Fi
     build_id = proj.content_hash[:12]
     proj.files["hx_config.h"] = _env.get_template("firmware/hx_config.h.j2").render(
         target=target, baud=baud, build_id=build_id, semihosting=semihosting,
-        semihost_file=SEMIHOST_FILE).encode()
+        semihost_file=SEMIHOST_FILE, clock_max=clock == "max").encode()
     return proj

@@ -7,7 +7,7 @@ import math
 from typing import NamedTuple
 
 from harness.errors import BadInput
-from harness.targets.table import TARGETS
+from harness.targets.table import ALL
 from harness.targets.target import KIB, MIB, Target
 
 # What the firmware shell adds to a model, measured on the builtin runtime (startup, UART,
@@ -54,8 +54,8 @@ def _kb(n: int) -> str:
 
 
 def fitting_targets(flash_bytes: int, ram_bytes: int) -> list[str]:
-    """Names of the targets whose flash and RAM hold these estimates."""
-    return [t.name for t in TARGETS.values()
+    """Names of the targets and boards whose flash and RAM hold these estimates."""
+    return [t.name for t in ALL.values()
             if flash_bytes <= t.flash.length and ram_bytes <= t.ram.length]
 
 
@@ -80,6 +80,6 @@ def check_fits(target: Target, flash_bytes_estimate: int, ram_bytes_estimate: in
         return
     others = [n for n in fitting_targets(flash_bytes_estimate, ram_bytes_estimate)
               if n != target.name]
-    hint = (f"targets with enough memory: {', '.join(others)}" if others
+    hint = (f"targets and boards with enough memory: {', '.join(others)}" if others
             else "no known target has enough memory")
     raise BadInput(f"{model} needs " + "; and ".join(problems), hint=hint)

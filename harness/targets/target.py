@@ -3,8 +3,13 @@
 Every key of the file is a field of a dataclass here; the loader refuses unknown,
 missing and mistyped keys, then checks what types alone cannot say (memory that
 overlaps, IRQ numbers the vector table does not hold, a UART driver that does not
-exist). The first problem is one line naming the entry and key, e.g.
+exist, a PLL whose output is not the clock it claims). The first problem is one line
+naming the entry and key, e.g.
 `targets.toml: target.stm32f4.uart.base: expected an integer, got str '0x40011000'`.
+
+A board (`[board.<name>]`) names the target it is built on and overrides what differs
+(tables merge key by key); the result is checked as a Target of its own, named after
+the board, with `board` saying which board it is.
 """
 
 from __future__ import annotations
@@ -23,12 +28,24 @@ KIB = 1024
 MIB = 1024 * KIB
 
 # What each UART driver (firmware/uart/<driver>.c) needs besides driver, base, irqs and
-# clock_hz. A new kind of UART is its driver plus one line here.
+# clock_hz. A new kind of UART is its driver plus one line here (and its baud rates in
+# baud.py).
 UART_DRIVERS: dict[str, tuple[str, ...]] = {
-    "stm32_usart": ("clock_enable",),
+    "stm32_usart": ("clock_enable", "gpio"),  # STM32F1/F2/F4: SR, DR, BRR, CR1
+    "stm32_usart_v2": ("clock_enable", "gpio"),  # STM32F7/H7/L4...: ISR, ICR, RDR, TDR
     "cmsdk_uart": (),
     "nrf51_uart": ("pins",),
+    "nrf52_uarte": ("pins",),  # nRF52 UART with EasyDMA
 }
+# What each clock driver (firmware/shell/clock_<driver>.c) needs besides driver and max_hz.
+CLOCK_DRIVERS: dict[str, tuple[str, ...]] = {
+    "stm32f4_rcc": ("pll", "dividers", "flash_latency", "vos"),
+    "stm32h7_rcc": ("pll", "dividers", "flash_latency", "vos"),
+    "nrf52_clock": (),  # the core clock is fixed; max starts the crystal (HFXO)
+}
+BUSES = ("ahb", "apb1", "apb2", "apb3", "apb4")
+# Board keys that are the board's own, not overrides of its target's.
+BOARD_KEYS = ("target", "title", "probe")
 ARCHS = ("armv6-m", "armv7-m", "armv7e-m", "armv8-m.base", "armv8-m.main", "armv8.1-m.main")
 FPUS = ("none", "sp", "dp")
 MVES = ("none", "int", "fp")
@@ -45,6 +62,7 @@ class Cpu:
     mve: str  # "none", "int" or "fp": Helium, Armv8.1-M
     fault_status: bool  # CFSR/HFSR/MMFAR/BFAR exist
     dwt_cyccnt: bool  # the DWT cycle counter may exist
+    dwt_lock: bool = False  # the DWT ignores writes until its Lock Access Register is unlocked
 
 
 @dataclass(frozen=True)
@@ -77,15 +95,84 @@ class Pins:
 
 
 @dataclass(frozen=True)
+class Gpio:
+    """The GPIO port of an STM32 UART's pins, both set to one alternate function."""
+
+    port: str  # "A", "B", ...: for messages (PA2)
+    base: int  # GPIOx base address
+    clock_enable: ClockEnable  # the port's clock gate in the RCC
+    tx: int  # pin numbers, 0..15
+    rx: int
+    af: int  # alternate function number, 0..15
+
+
+@dataclass(frozen=True)
 class Uart:
     """The UART the harness talks over."""
 
     driver: str  # firmware/uart/<driver>.c, one of UART_DRIVERS
     base: int
     irqs: tuple[int, ...]  # NVIC lines the driver enables; all reach its handler
-    clock_hz: int  # the peripheral clock its baud rate divides
+    clock_hz: int  # the peripheral clock its baud rate divides, at the reset clock
+    name: str = "UART"  # the peripheral's name in the manual, for messages: USART2
+    bus: str | None = None  # the bus clock it divides (one of BUSES), for --clock max
     clock_enable: ClockEnable | None = None
     pins: Pins | None = None
+    gpio: Gpio | None = None
+
+
+@dataclass(frozen=True)
+class Pll:
+    """A PLL fed from the reset clock: out = clock_hz / m * n / p (q, r: other outputs)."""
+
+    m: int
+    n: int
+    p: int
+    q: int = 0  # 0: that output is left as it is
+    r: int = 0
+
+
+@dataclass(frozen=True)
+class Dividers:
+    """Bus prescalers at the maximum clock (1: undivided)."""
+
+    ahb: int = 1
+    apb1: int = 1
+    apb2: int = 1
+    apb3: int = 1
+    apb4: int = 1
+
+
+@dataclass(frozen=True)
+class Clock:
+    """How `--clock max` brings the core from its reset clock to its documented maximum."""
+
+    driver: str  # firmware/shell/clock_<driver>.c, one of CLOCK_DRIVERS
+    max_hz: int  # the documented maximum core clock
+    pll: Pll | None = None
+    dividers: Dividers | None = None
+    flash_latency: int | None = None  # flash wait states at max_hz
+    vos: int | None = None  # the regulator's voltage-scale field at max_hz
+    overdrive: bool = False  # STM32F446/F42x: over-drive mode for the top speed
+
+
+@dataclass(frozen=True)
+class FlashTools:
+    """What each flash tool calls this board (--flash)."""
+
+    pyocd: str | None = None  # pyOCD target name (`pyocd flash -t <name>`)
+    openocd: tuple[str, ...] | None = None  # OpenOCD config files (`-f` each)
+    st_flash: bool = False  # st-flash writes the binary at the flash origin
+    nrfjprog: str | None = None  # nrfjprog device family (`-f <family>`)
+
+
+@dataclass(frozen=True)
+class Board:
+    """What makes a board entry more than its target."""
+
+    target: str  # the target it is built on
+    title: str  # its name on the box: NUCLEO-F411RE
+    probe: str  # the debug probe on it: ST-LINK/V2-1
 
 
 @dataclass(frozen=True)
@@ -111,7 +198,12 @@ class Target:
     qemu_machine: str | None = None
     renode_platform: str | None = None
     renode_uart: str | None = None  # the UART's peripheral in the Renode platform
-    openocd_config: str | None = None  # for --flash openocd on a real board
+    qemu_serial: int = 0  # which of QEMU's -serial ports is the UART (they map in order)
+    qemu_clock_hz: int | None = None  # SysTick's clock as QEMU models it (else clock_hz)
+    clock: Clock | None = None  # None: the clock is fixed at clock_hz
+    flash_tools: FlashTools | None = None  # --flash on a real board
+    assume_board: str | None = None  # the board a --port run of this target is taken for
+    board: Board | None = None  # set for a board entry ([board.<name>])
     boots_secure: bool = False
     stack_bytes: int = 8 * KIB  # what the linker script keeps free for the stack
     max_payload: int = 1024  # protocol frame payload; smaller on RAM-poor targets
@@ -125,7 +217,28 @@ class Target:
     @property
     def where(self) -> str:
         """Short name of the machine for messages: 'cortex-m0 (microbit)'."""
+        if self.board:
+            return f"{self.name} ({self.board.title})"
         return f"{self.name} ({self.qemu_machine or self.soc or self.cpu})"
+
+    @property
+    def max_hz(self) -> int:
+        """The core clock `--clock max` sets up (the reset clock where it is fixed)."""
+        return self.clock.max_hz if self.clock else self.clock_hz
+
+    @property
+    def uart_max_hz(self) -> int:
+        """The UART's peripheral clock at `max_hz`."""
+        if not self.clock or not self.clock.dividers or not self.uart.bus:
+            return self.uart.clock_hz
+        d = self.clock.dividers
+        bus = 1 if self.uart.bus == "ahb" else getattr(d, self.uart.bus)
+        return self.clock.max_hz // d.ahb // bus
+
+    @property
+    def systick_hz(self) -> int:
+        """The clock SysTick counts in the emulator (QEMU's machine clock)."""
+        return self.qemu_clock_hz or self.clock_hz
 
 
 class _Refused(Exception):
@@ -136,36 +249,83 @@ class _Refused(Exception):
 
 
 def load_targets(text: str, source: str = "targets.toml") -> dict[str, Target]:
-    """Parse and check a targets file; BadInput names the first bad entry and key."""
+    """Parse and check a targets file; BadInput names the first bad entry and key.
+
+    Returns the targets, then the boards (their `board` set), by name."""
     try:
         data = tomllib.loads(text)
-        _known_keys(data, {"cpu", "target"}, "(top level)")
+        _known_keys(data, {"cpu", "target", "board"}, "(top level)")
         cpus = {name: _build(Cpu, _table(entry, f"cpu.{name}"), f"cpu.{name}", name=name)
                 for name, entry in _table(data.get("cpu", {}), "cpu").items()}
         for cpu in cpus.values():
             _check_cpu(cpu)
-        targets = {name: _target(name, entry, cpus)
-                   for name, entry in _table(data.get("target", {}), "target").items()}
+        raw = _table(data.get("target", {}), "target")
+        targets = {name: _target(name, entry, cpus, f"target.{name}")
+                   for name, entry in raw.items()}
+        boards = {name: _board(name, entry, raw, cpus)
+                  for name, entry in _table(data.get("board", {}), "board").items()}
+        _check_names(targets, boards)
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"{source}: not valid TOML: {exc}") from None
     except _Refused as exc:
         raise BadInput(f"{source}: {exc}") from None
     if not targets:
         raise BadInput(f"{source}: no [target.<name>] entry")
-    return targets
+    return {**targets, **boards}
 
 
-def _target(name: str, entry: Any, cpus: dict[str, Cpu]) -> Target:
-    where = f"target.{name}"
+def _target(name: str, entry: Any, cpus: dict[str, Cpu], where: str,
+            board: Board | None = None) -> Target:
     entry = _table(entry, where)
     cpu = entry.get("cpu")
     if isinstance(cpu, str) and cpu not in cpus:
         raise _Refused(f"{where}.cpu", f"unknown CPU {cpu!r} (known: {', '.join(cpus)})")
     core = cpus.get(cpu) if isinstance(cpu, str) else None
-    target = _build(Target, entry, where, name=name, core=core)
-    for check in (_check_core, _check_memory, _check_uart, _check_board_support):
+    target = _build(Target, entry, where, name=name, core=core, board=board)
+    for check in (_check_core, _check_memory, _check_uart, _check_clock,
+                  _check_board_support):
         check(target, where)
     return target
+
+
+def _board(name: str, entry: Any, raw_targets: dict, cpus: dict[str, Cpu]) -> Target:
+    """A board: its target's entry with the board's keys laid over it."""
+    where = f"board.{name}"
+    entry = _table(entry, where)
+    own = {k: entry[k] for k in BOARD_KEYS if k in entry}
+    for key in BOARD_KEYS:
+        if key not in own:
+            raise _Refused(where, f"missing key {key!r}")
+    board = _build(Board, own, where)
+    if board.target not in raw_targets:
+        raise _Refused(f"{where}.target", f"unknown target {board.target!r} (known: "
+                                          f"{', '.join(raw_targets)})")
+    overrides = {k: v for k, v in entry.items() if k not in BOARD_KEYS}
+    merged = _merge(_table(raw_targets[board.target], f"target.{board.target}"), overrides)
+    merged.pop("assume_board", None)  # the target's choice, not the board's
+    return _target(name, merged, cpus, where, board=board)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """`base` with `over` laid on it; tables merge key by key, other values replace."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _check_names(targets: dict[str, Target], boards: dict[str, Target]) -> None:
+    for name in boards:
+        if name in targets:
+            raise _Refused(f"board.{name}", "has the name of a target")
+    for name, t in targets.items():
+        b = boards.get(t.assume_board) if t.assume_board else None
+        if t.assume_board and (b is None or b.board.target != name):
+            raise _Refused(f"target.{name}.assume_board",
+                           f"{t.assume_board!r} is no board of this target")
 
 
 # ---- the generic part: keys and types from the dataclass fields ---------------------------
@@ -269,11 +429,12 @@ def _check_uart(t: Target, where: str) -> None:
                                                ).is_file():
         raise _Refused(f"{where}.driver", f"no UART driver {uart.driver!r} (known: "
                                           f"{', '.join(UART_DRIVERS)})")
-    for key in ("clock_enable", "pins"):
-        needed = key in UART_DRIVERS[uart.driver]
-        if needed != (getattr(uart, key) is not None):
-            what = "missing key" if needed else "the driver does not use key"
-            raise _Refused(where, f"{what} {key!r} ({uart.driver})")
+    _needs(uart, UART_DRIVERS[uart.driver], ("clock_enable", "pins", "gpio"), uart.driver,
+           where)
+    if uart.gpio and not all(0 <= v <= 15 for v in (uart.gpio.tx, uart.gpio.rx, uart.gpio.af)):
+        raise _Refused(f"{where}.gpio", "pins and alternate function must be in 0..15")
+    if uart.bus is not None and uart.bus not in BUSES:
+        raise _Refused(f"{where}.bus", f"{uart.bus!r} is not one of {', '.join(BUSES)}")
     if not PERIPHERALS[0] <= uart.base < PERIPHERALS[1]:
         raise _Refused(f"{where}.base", f"0x{uart.base:08X} is outside the peripheral region")
     if not uart.irqs or len(set(uart.irqs)) != len(uart.irqs):
@@ -283,6 +444,37 @@ def _check_uart(t: Target, where: str) -> None:
                                         "(num_irqs)")
     if uart.clock_hz <= 0:
         raise _Refused(f"{where}.clock_hz", "must be positive")
+
+
+def _needs(obj: Any, needed: tuple[str, ...], optional: tuple[str, ...], driver: str,
+           where: str) -> None:
+    """The driver's keys are there, and no key another driver uses."""
+    for key in optional:
+        given = getattr(obj, key) not in (None, False)
+        if (key in needed) != given:
+            what = "missing key" if key in needed else "the driver does not use key"
+            raise _Refused(where, f"{what} {key!r} ({driver})")
+
+
+def _check_clock(t: Target, entry: str) -> None:
+    clock, where = t.clock, f"{entry}.clock"
+    if clock is None:
+        return
+    if clock.driver not in CLOCK_DRIVERS or not (
+            FIRMWARE_DIR / "shell" / f"clock_{clock.driver}.c").is_file():
+        raise _Refused(f"{where}.driver", f"no clock driver {clock.driver!r} (known: "
+                                          f"{', '.join(CLOCK_DRIVERS)})")
+    _needs(clock, CLOCK_DRIVERS[clock.driver], ("pll", "dividers", "flash_latency", "vos"),
+           clock.driver, where)
+    if clock.max_hz < t.clock_hz:
+        raise _Refused(f"{where}.max_hz", f"{clock.max_hz} is below the reset clock "
+                                          f"{t.clock_hz}")
+    pll = clock.pll
+    if pll and (pll.m <= 0 or pll.p <= 0 or t.clock_hz * pll.n != clock.max_hz * pll.m * pll.p):
+        raise _Refused(f"{where}.pll", f"{t.clock_hz} Hz / {pll.m} * {pll.n} / {pll.p} is not "
+                                       f"max_hz {clock.max_hz}")
+    if clock.dividers and t.uart.bus is None:
+        raise _Refused(f"{entry}.uart", "missing key 'bus' (the clock has dividers)")
 
 
 def _check_board_support(t: Target, where: str) -> None:

@@ -1,1 +1,2 @@
-"""Test support: synthetic model builders and host-compiled kernels (not shipped)."""
+"""Test support (not shipped): synthetic model builders, host-compiled kernels, the device
+protocol on the host, the cases and paths several test files share."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tflm_tree
+from support.paths import tflm_tree
 
 
 def cmsis_trees() -> tuple[Path, Path, Path]:

@@ -4,7 +4,7 @@
  * Runs firmware/proto/hx_proto.c unchanged, with stdin/stdout as the UART.
  * The "model" is trivial: output 0 = bytewise negation of input 0, output 1 =
  * input 1 reversed. Extra request types exercise the protocol's corners.
- * Built and driven by tests/test_protocol.py.
+ * Built by the testdev fixture (tests/conftest.py), driven by tests/support/testdev.py.
  */
 #define _POSIX_C_SOURCE 200809L
 

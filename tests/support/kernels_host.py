@@ -30,21 +30,31 @@ def kernel_sources() -> list[Path]:
     return sorted(KERNEL_DIR.glob("*.c"))
 
 
+_BUILT: dict[tuple[str, tuple[str, ...]], Path] = {}
+
+
 def build_host_library(out_dir: Path, defines: Sequence[str] = (),
                        gcc: str = "gcc") -> Path:
     """Compile the kernels into ``out_dir/libhx_kernels.so`` and return its path.
 
+    Each set of defines is compiled once per test session; later calls copy that build
+    (the sources do not change during a session, and the unit tier stays fast).
     Raises ``RuntimeError`` with the compiler's output if the build fails.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     tag = "".join(f"_{d.split('=')[0].lower()}" for d in defines)
     lib = out_dir / f"libhx_kernels{tag}.so"
+    key = (gcc, tuple(defines))
+    if key in _BUILT:
+        shutil.copyfile(_BUILT[key], lib)
+        return lib
     cmd = [gcc, "-std=c99", "-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror",
            f"-I{KERNEL_DIR}", *(f"-D{d}" for d in defines),
            *map(str, kernel_sources()), "-o", str(lib)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise RuntimeError(f"host kernel build failed: {' '.join(cmd)}\n{res.stderr}")
+    _BUILT[key] = lib
     return lib
 
 

@@ -48,8 +48,8 @@ def _broadcast_shape(*shapes: Sequence[int]) -> list[int]:
 
 def add_binary(b: ModelBuilder, op: str, x1: int, x2: int, *, scale: float, zero_point: int = 0,
                activation: int = 0, pot_scale_int16: bool = False, name: str = "") -> int:
-    """ADD, SUB or MUL of tensors ``x1`` and ``x2`` (broadcast); the output has
-    ``x1``'s dtype."""
+    """ADD, SUB, MUL, MAXIMUM or MINIMUM of tensors ``x1`` and ``x2`` (broadcast); the
+    output has ``x1``'s dtype (MAXIMUM/MINIMUM have no fused activation)."""
     shape = _broadcast_shape(b.shape(x1), b.shape(x2))
     dtype = {v: k for k, v in TYPES.items()}[b.tensors[x1].type]
     y = _out(b, name or op.lower(), shape, dtype, scale, zero_point)
@@ -61,9 +61,13 @@ def add_binary(b: ModelBuilder, op: str, x1: int, x2: int, *, scale: float, zero
         opt = schema.SubOptionsT()
         opt.potScaleInt16 = pot_scale_int16
         kind, version = OPTS.SubOptions, 3 if dtype == "int16" else 2
-    else:
+    elif op == "MUL":
         opt = schema.MulOptionsT()
         kind, version = OPTS.MulOptions, 2
+    else:  # MAXIMUM, MINIMUM: version 2 takes int8, version 4 int16 (TFLite's op versions)
+        b.add_op(getattr(OPS, op), [x1, x2], [y], OPTS.MaximumMinimumOptions,
+                 schema.MaximumMinimumOptionsT(), version=4 if dtype == "int16" else 2)
+        return y
     opt.fusedActivationFunction = activation
     b.add_op(getattr(OPS, op), [x1, x2], [y], kind, opt, version=version)
     return y
@@ -121,7 +125,12 @@ def chain_model(seed: int = 0) -> bytes:
     t = add_unary(b, "TANH", r6, scale=1 / 128, zero_point=0)
     lg = add_unary(b, "LOGISTIC", d, scale=1 / 256, zero_point=-128)
     out = add_binary(b, "ADD", t, lg, scale=0.012, zero_point=-30)
-    return b.build([add_unary(b, "RELU", out, scale=0.01, zero_point=-100), lg])
+    relu = add_unary(b, "RELU", out, scale=0.01, zero_point=-100)
+    # MAXIMUM / MINIMUM: one scale and zero point for inputs and output (the spec's rule).
+    floor = add_const(b, rng.integers(-128, 128, size=[8], dtype=np.int8), 0.01, -100, "floor")
+    hi = add_binary(b, "MAXIMUM", relu, floor, scale=0.01, zero_point=-100)
+    lo = add_binary(b, "MINIMUM", hi, relu, scale=0.01, zero_point=-100)
+    return b.build([lo, lg])
 
 
 def chain_model_int16(seed: int = 0) -> bytes:

@@ -20,18 +20,19 @@ from harness.errors import BadInput, DeviceError, PortUnavailable
 from harness.runtimes.build import require_tool
 from harness.targets.target import Target
 
-# tool -> (command template, install hint)
+# tool -> how to install it
 FLASH_TOOLS = {
-    "pyocd": (["pyocd", "flash", "{elf}"], "pip install pyocd"),
-    "openocd": (["openocd", "-f", "{openocd_config}", "-c", "program {elf} verify reset exit"],
-                "apt-get install openocd"),
-    "st-flash": (["st-flash", "--reset", "write", "{bin}", "{flash_origin}"],
-                 "apt-get install stlink-tools"),
+    "pyocd": "pip install 'tflite-mcu-crosscheck[board]', or pip install pyocd",
+    "openocd": "apt-get install openocd",
+    "st-flash": "apt-get install stlink-tools",
+    "nrfjprog": "install Nordic's nRF Command Line Tools",
 }
+# What each tool writes: the ELF itself, or a copy made with objcopy.
+_IMAGE = {"st-flash": ("binary", ".bin"), "nrfjprog": ("ihex", ".hex")}
 
 
-def _flash_tool(tool: str) -> tuple[list[str], str]:
-    """(command template, install hint) of a known flash tool, else BadInput."""
+def _flash_tool(tool: str) -> str:
+    """The install hint of a known flash tool, else BadInput."""
     try:
         return FLASH_TOOLS[tool]
     except KeyError:
@@ -39,15 +40,39 @@ def _flash_tool(tool: str) -> tuple[list[str], str]:
                        hint=f"choose one of {', '.join(FLASH_TOOLS)}") from None
 
 
-def check_flash_tool(tool: str, target: Target) -> list[str]:
-    """The command template of flash ``tool``, checked: a known tool, installed, and
-    (openocd) with a board config for ``target``. BadInput or MissingTool."""
-    template, hint = _flash_tool(tool)
-    require_tool(template[0], hint)
-    if tool == "openocd" and not target.openocd_config:
-        raise BadInput(f"target {target.name} has no OpenOCD board config",
-                       hint="flash it yourself and omit --flash")
-    return template
+def _tools_of(target: Target) -> list[str]:
+    ft = target.flash_tools
+    if ft is None:
+        return []
+    return [t for t, v in (("pyocd", ft.pyocd), ("openocd", ft.openocd),
+                           ("st-flash", ft.st_flash), ("nrfjprog", ft.nrfjprog)) if v]
+
+
+def check_flash_tool(tool: str, target: Target) -> None:
+    """BadInput or MissingTool unless flash `tool` is known, installed, and named for
+    `target` in targets.toml (its pyOCD target, OpenOCD configs, ...)."""
+    require_tool(tool, _flash_tool(tool))
+    usable = _tools_of(target)
+    if tool not in usable:
+        hint = (f"flash it with {' or '.join(usable)}" if usable else
+                "give --board NAME (a board entry names its flash tools), or flash it "
+                "yourself and omit --flash")
+        raise BadInput(f"{target.name} has no {tool} settings in targets.toml", hint=hint)
+
+
+def flash_command(tool: str, target: Target, elf: Path) -> list[str]:
+    """The exact command that flashes `elf` (or its .bin/.hex copy) onto `target`."""
+    ft = target.flash_tools
+    image = str(elf.with_suffix(_IMAGE[tool][1])) if tool in _IMAGE else str(elf)
+    if tool == "pyocd":
+        return ["pyocd", "flash", "--target", ft.pyocd, image]
+    if tool == "openocd":
+        configs = [arg for cfg in ft.openocd for arg in ("-f", cfg)]
+        return ["openocd", *configs, "-c", f"program {image} verify reset exit"]
+    if tool == "st-flash":
+        return ["st-flash", "--reset", "write", image, f"0x{target.flash.origin:08x}"]
+    return ["nrfjprog", "-f", ft.nrfjprog, "--program", image, "--sectorerase", "--verify",
+            "--reset"]
 
 
 def check_port(port: str) -> None:
@@ -106,19 +131,17 @@ class BoardBackend(Backend):
 
     def flash_command(self) -> list[str]:
         """The command that flashes the ELF with the chosen tool."""
-        template = check_flash_tool(self.flash_tool, self.target)
-        values = {"elf": str(self.elf), "bin": str(self.elf.with_suffix(".bin")),
-                  "openocd_config": self.target.openocd_config or "",
-                  "flash_origin": hex(self.target.flash.origin)}
-        return [part.format(**values) for part in template]
+        check_flash_tool(self.flash_tool, self.target)
+        return flash_command(self.flash_tool, self.target, self.elf)
 
     def start(self) -> str:
         """Flash the firmware if asked to; the port is the URL."""
         if self.flash_tool:
             cmd = self.flash_command()
-            if self.flash_tool == "st-flash":
-                subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", str(self.elf),
-                                str(self.elf.with_suffix(".bin"))], check=True)
+            if self.flash_tool in _IMAGE:
+                fmt, suffix = _IMAGE[self.flash_tool]
+                subprocess.run(["arm-none-eabi-objcopy", "-O", fmt, str(self.elf),
+                                str(self.elf.with_suffix(suffix))], check=True)
             self.log_dir.mkdir(parents=True, exist_ok=True)
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
             (self.log_dir / "flash.log").write_text(proc.stdout + proc.stderr)

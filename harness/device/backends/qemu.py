@@ -18,6 +18,13 @@ QEMU = "qemu-system-arm"
 QEMU_HINT = "apt-get install qemu-system-arm"
 
 
+def serial_args(target: Target, chardev: str) -> list[str]:
+    """The -serial options that put `chardev` on the target's UART: QEMU hands its -serial
+    ports to the machine's UARTs in order (netduinoplus2: USART1, USART2, ...), so the
+    ports before `target.qemu_serial` go nowhere."""
+    return ["-serial", "null"] * target.qemu_serial + ["-serial", chardev]
+
+
 @register
 class QemuBackend(Backend):
     name = "qemu"
@@ -63,7 +70,7 @@ class QemuBackend(Backend):
             # The guest waits for us: nothing the firmware says before we connect is lost.
             # nodelay: the guest writes a byte at a time; with Nagle on, each reply would
             # wait ~40 ms for the host's delayed ACK.
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
+            *serial_args(self.target, f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"),
             "-d", "guest_errors", "-D", str(self.log_dir / "qemu-guest-errors.log"),
             # Inputs by semihosting (read relative to QEMU's cwd, the run folder), and
             # virtual time = 1 ns per instruction so SysTick ticks count instructions.

@@ -92,6 +92,22 @@ def emit_binary(graph: Graph, op: Op, lo: LoweredOp) -> None:
                f"{b}, (hx_dims){dims(out.shape)}, {ptr(out)});")
 
 
+def emit_minmax(graph: Graph, op: Op, lo: LoweredOp) -> None:
+    """MAXIMUM, MINIMUM: the larger or smaller stored integer, broadcast. No parameters:
+    the quantization spec gives inputs and output one scale and zero point, and TFLite's
+    reference kernel compares the integers as they are."""
+    t1, t2, out = (graph.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    dtype = _check_dtypes(op, [t1, t2, out], DTYPES[op.name])
+    _check_broadcast(op, out, t1, t2)
+    p = f"op{op.index}"
+    lo.comment.append(f"elementwise {'max' if op.name == 'MAXIMUM' else 'min'} of the "
+                      "stored integers")
+    a = _operand(lo, t1, f"{p}_input1")
+    b = _operand(lo, t2, f"{p}_input2")
+    lo.call = (f"hx_{op.name.lower()}_{SUFFIX[dtype]}((hx_dims){dims(t1.shape)}, {a}, "
+               f"(hx_dims){dims(t2.shape)}, {b}, (hx_dims){dims(out.shape)}, {ptr(out)});")
+
+
 def emit_rescale(op: Op, inp: Tensor, out: Tensor, params: dict[str, int],
                  lo: LoweredOp) -> None:
     """One rescale and a clamp per element (``hx_rescale_params``, RESCALE_FN's kernel)."""

@@ -70,6 +70,13 @@ def mul(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
     return np.clip(scaled + p["output_offset"], p["act_min"], p["act_max"]).astype(out.dtype)
 
 
+def minmax(plan: OpPlan, ins: list, trace: dict | None) -> np.ndarray:
+    """MAXIMUM / MINIMUM with broadcasting, on the stored integers (as LiteRT)."""
+    pick = np.maximum if plan.op.name == "MAXIMUM" else np.minimum
+    out = plan.tensor(plan.op.outputs[0])
+    return pick(i64(ins[0]), i64(ins[1])).astype(out.dtype)
+
+
 def rescale(x: np.ndarray, p: dict[str, int], out: Tensor, trace: dict | None) -> np.ndarray:
     """One requantization and a clamp per element, on ``hx_rescale_params`` fields."""
     scaled = _mbqm(i64(x) + p["input_offset"], p["multiplier"], p["shift"])

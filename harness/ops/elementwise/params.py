@@ -30,6 +30,7 @@ _I8_16 = frozenset({"int8", "int16"})
 DTYPES: dict[str, frozenset[str]] = {
     "ADD": _I8_16, "SUB": _I8_16, "MUL": _I8, "RELU": _I8_16, "RELU6": _I8_16,
     "LEAKY_RELU": _I8_16, "PRELU": _I8, "HARD_SWISH": _I8, "LOGISTIC": _I8, "TANH": _I8,
+    "MAXIMUM": _I8_16, "MINIMUM": _I8_16,
 }
 
 

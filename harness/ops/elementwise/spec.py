@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.ops.checks import same_shape
-from harness.ops.elementwise import emit, numpy_int8
+from harness.ops.elementwise import emit, numpy_float, numpy_int8
 from harness.ops.elementwise.check import check_binary, lowerable_binary
 from harness.ops.elementwise.params import DTYPES
 from harness.ops.spec import CheckFn, EmitFn, Int8Fn, OpSpec
@@ -28,4 +28,8 @@ SPECS = (
     _spec("HARD_SWISH", same_shape, emit.emit_hard_swish, numpy_int8.hard_swish),
     _spec("LOGISTIC", same_shape, emit.emit_lookup, numpy_int8.lookup),
     _spec("TANH", same_shape, emit.emit_lookup, numpy_int8.lookup),
+    _spec("MAXIMUM", check_binary, emit.emit_minmax, numpy_int8.minmax, required=(0, 1),
+          numpy_float=numpy_float.minmax),
+    _spec("MINIMUM", check_binary, emit.emit_minmax, numpy_int8.minmax, required=(0, 1),
+          numpy_float=numpy_float.minmax),
 )

@@ -29,7 +29,8 @@ def plan_builtin(graph: Graph) -> BuiltinPlan:
 
 def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
                      rounding: str = "double", opt: str = "-O2", semihosting: bool = False,
-                     lowered: BuiltinPlan | None = None) -> FirmwareProject:
+                     lowered: BuiltinPlan | None = None, clock: str = "reset"
+                     ) -> FirmwareProject:
     """Generate the builtin-runtime firmware for `graph` on `target`.
 
     `semihosting` builds in the fast input path for emulators (never for boards:
@@ -58,4 +59,4 @@ def generate_builtin(graph: Graph, target: Target, *, baud: int = 115200,
         "firmware/Makefile.j2", target=target, cc="arm-none-eabi-gcc",
         size_tool="arm-none-eabi-size", cflags=cflags, ldflags=ldflags, sources=sources,
         vpath=vpath).encode()
-    return finish_project(proj, baud=baud, semihosting=semihosting)
+    return finish_project(proj, baud=baud, semihosting=semihosting, clock=clock)

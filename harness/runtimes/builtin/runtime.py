@@ -39,7 +39,7 @@ class BuiltinRuntime(Runtime):
                  ) -> FirmwareProject:
         return generate_builtin(self.graph, self.target, baud=self.cfg.baud,
                                 rounding=self.cfg.rounding, semihosting=semihosting,
-                                lowered=self._lowered())
+                                lowered=self._lowered(), clock=self.cfg.clock)
 
     def _lowered(self) -> BuiltinPlan:
         if self._plan is None:

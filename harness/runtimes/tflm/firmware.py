@@ -70,7 +70,8 @@ def app_source(graph: Graph, tree: TflmTree, arena: tuple[int, str, int | None],
 def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary, *,
                   baud: int = 115200, semihosting: bool = False,
                   per_layer: bool = False, profile: bool = False,
-                  arena: tuple[int, str, int | None] | None = None) -> FirmwareProject:
+                  clock: str = "reset", arena: tuple[int, str, int | None] | None = None
+                  ) -> FirmwareProject:
     """The firmware project that runs `graph` through TFLM's MicroInterpreter (its ops
     checked first: :func:`check_tflm_ops`), linked against `lib`. `arena` is
     :func:`arena_size`'s answer when the caller has it already."""
@@ -104,4 +105,4 @@ def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary
         kernels=lib.kernels.name, objects=lib.objects,
         cflags=[*common, "-std=c11"], cxxflags=cxxflags, ldflags=ldflags,
         c_sources=c_sources, cxx_sources=cxx_sources, vpath=vpath).encode()
-    return finish_project(proj, baud=baud, semihosting=semihosting)
+    return finish_project(proj, baud=baud, semihosting=semihosting, clock=clock)

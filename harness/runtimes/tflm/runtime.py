@@ -119,7 +119,8 @@ class TflmRuntime(Runtime):
             step.done(_library_status(lib), str(lib.archive))
         project = generate_tflm(self.graph, self.target, tree, lib, baud=cfg.baud,
                                 semihosting=semihosting, per_layer=cfg.per_layer,
-                                profile=cfg.profile, arena=self.arena)
+                                profile=cfg.profile, clock=cfg.clock,
+                                arena=self.arena)
         result.tflm["host_arena_used_bytes"] = project.options.get("host_arena_used")
         return project
 

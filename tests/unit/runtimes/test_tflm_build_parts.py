@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import EXAMPLE
 from harness.ops.validate import load_model
 from harness.runtimes.tflm.arena import cmsis_nn_allowance
 from harness.runtimes.tflm.closure import DefinitionIndex, _components
 from harness.runtimes.tflm.isa import classify
+from support.paths import EXAMPLE
 from support.synth_recurrent import LstmCase, lstm_model
 
 KERNEL = """\

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import tflm_tree
 from harness.config import RunConfig, from_options, resolve_runtime
 from harness.errors import BadInput, ExitCode, MissingTool
 from harness.runtimes.tflm import tree as tree_mod
@@ -24,6 +23,7 @@ from harness.runtimes.tflm.tree import (
     require_all_trees,
     tree_id,
 )
+from support.paths import tflm_tree
 
 NN_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 CORE_COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
