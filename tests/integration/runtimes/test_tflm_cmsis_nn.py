@@ -157,18 +157,27 @@ def test_lstm_state_reset_is_found_attributed_and_confirmed(runs_dir: Path) -> N
 
 
 def test_too_big_for_tflm_is_refused_before_the_build(tmp_path: Path) -> None:
-    """person_detect keeps every tensor with --per-layer: ~450 KB of TFLM arena on a
-    128 KB stm32f4 (the builtin runtime's plan would have let it through to the linker)."""
+    """The issue's case: person_detect passes the builtin fit check on stm32f4 (a 55 KB
+    planned arena), but TFLM's arena is ~85 KB: refused before anything is built."""
     from support.paths import tflm_tree
 
     build, cache = tmp_path / "build", tmp_path / "tflm-cache"
     env = {**NO_TREES, "TFLM_DIR": str(tflm_tree()), "HARNESS_BUILD_DIR": str(build),
            "HARNESS_TFLM_CACHE": str(cache)}
-    line = _one_line(_harness("--runtime", "tflm", "--target", "stm32f4", "--per-layer",
-                              "--model", str(shared_model("person_detect.tflite")),
+    model = str(shared_model("person_detect.tflite"))
+    line = _one_line(_harness("--runtime", "tflm", "--target", "stm32f4", "--model", model,
                               "--runs-dir", str(tmp_path / "runs"), env=env),
                      ExitCode.BAD_INPUT)
-    assert re.search(r"needs ~\d+ KB of RAM \(\d+ KB TFLM arena", line), line
-    assert "has 128 KB" in line and "targets with enough memory: " in line
-    assert "cortex-m55" in line.split("targets with enough memory: ")[1]
+    need = re.search(r"needs ~(\d+) KB of RAM \((\d+) KB TFLM arena \(tflm-host uses (\d+) "
+                     r"bytes\)", line)
+    assert need, line
+    # the arena the firmware would reserve is at least what tflm-host measures
+    assert int(need.group(2)) * 1024 >= int(need.group(3))
+    assert "but stm32f4" in line and "with enough memory: " in line
+    assert "cortex-m55" in line.split("with enough memory: ")[1]
     assert not build.exists() and not cache.exists()  # nothing was built
+    # the builtin runtime's own fit check lets the same model through on the same target
+    builtin = _harness("--runtime", "builtin", "--target", "stm32f4", "--model", model,
+                       "--vectors", "1", "--references", "numpy-int8", "--runs-dir",
+                       str(tmp_path / "runs"), env={**env, "TFLM_DIR": ""})
+    assert builtin.returncode == ExitCode.PASS, builtin.stderr[-500:]
