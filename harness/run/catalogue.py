@@ -175,7 +175,10 @@ CAUSES = {
         "`arm_lstm_unidirectional_s8` with no hidden state and a scratch buffer as the cell "
         "state, so every invocation starts from a zero state: the first inference matches, "
         "every later one differs. Re-running the op in NumPy with the state reset before "
-        "each invocation reproduces the device."),
+        "each invocation reproduces the device. A bug, not a documented difference: CMSIS-NN "
+        "4ab83cc3 (\"Fixed LSTM (#219)\", the commit TFLM 90b983c2 pins) added "
+        "`cmsis_nn_lstm_context.hidden_state` so that the state persists across invocations "
+        "for streaming models, but TFLM's kernel at 90b983c2 does not pass it."),
     "double vs single rounding": (
         "The requantization rounds once (one 64-bit multiply and shift) where the reference "
         "rounds twice (TFLite's SaturatingRoundingDoublingHighMul then RoundingDivideByPOT), "
