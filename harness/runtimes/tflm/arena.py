@@ -25,6 +25,7 @@ from harness.references.tflm_host import host_arena_capacity
 ARENA_MARGIN = 1.05
 ARENA_SLACK = 1024
 PRESERVE_MARGIN = 1.5  # --per-layer builds: every tensor kept, more planner bookkeeping
+LINEAR_PLANNER_H = Path("tensorflow/lite/micro/memory_planner/linear_memory_planner.h")
 OP_DATA_BYTES = 64  # a CMSIS-NN kernel's OpData is at most this much bigger than the reference's
 
 _MEASURE = """\
@@ -129,8 +130,19 @@ def cmsis_nn_allowance(graph: Graph) -> int:
     return persistent + max((_align(s) for _, s in parts), default=0)
 
 
-def arena_size(graph: Graph, preserve_all: bool, kernels: str = "reference"
-               ) -> tuple[int, str, int | None]:
+def linear_planner_bytes(tflm_root: Path | None) -> int:
+    """An upper bound of TFLM's LinearMemoryPlanner, which --per-layer builds
+    (preserve_all_tensors) allocate in the arena instead of the greedy one tflm-host
+    measures: an offset per buffer, kMaxBufferCount of them (read from the tree's
+    memory_planner/linear_memory_planner.h), 8 bytes each at most."""
+    header = (tflm_root / LINEAR_PLANNER_H) if tflm_root else None
+    text = header.read_text() if header and header.is_file() else ""
+    m = re.search(r"kMaxBufferCount\s*=\s*(\d+)", text)
+    return 8 * int(m.group(1) if m else 1024) + 64
+
+
+def arena_size(graph: Graph, preserve_all: bool, kernels: str = "reference",
+               tflm_root: Path | None = None) -> tuple[int, str, int | None]:
     """The arena the firmware reserves, how it was sized (for the comment), and
     tflm-host's own figure (None when it cannot load the model)."""
     measured = host = host_arena_bytes(graph.path)
@@ -146,9 +158,10 @@ def arena_size(graph: Graph, preserve_all: bool, kernels: str = "reference"
     margin, slack = ARENA_MARGIN, ARENA_SLACK
     if preserve_all:  # no buffer is reused: every activation tensor gets its own
         tensors = sum(_align(t.nbytes) for t in graph.tensors if not t.is_const)
-        host += tensors
+        planner = linear_planner_bytes(tflm_root)
+        host += tensors + planner
         margin, slack = PRESERVE_MARGIN, 2 * ARENA_SLACK  # and the bookkeeping grows
-        note += f"; + {tensors} B to preserve every tensor"
+        note += f"; + {tensors} B to preserve every tensor, + {planner} B for the linear planner"
     size = int(host * margin) + slack
     note += f"; x{margin} + {slack} margin"
     return _align(size), note, measured

@@ -75,7 +75,7 @@ def generate_tflm(graph: Graph, target: Target, tree: TflmTree, lib: TflmLibrary
     """The firmware project that runs `graph` through TFLM's MicroInterpreter (its ops
     checked first: :func:`check_tflm_ops`), linked against `lib`. `arena` is
     :func:`arena_size`'s answer when the caller has it already."""
-    arena = arena or arena_size(graph, per_layer, lib.kernels.name)
+    arena = arena or arena_size(graph, per_layer, lib.kernels.name, tree.root)
     size, _note, host = arena
     proj = FirmwareProject(target, "tflm", arena_bytes=size,
                            options={"baud": str(baud), "semihosting": str(int(semihosting)),

@@ -82,7 +82,8 @@ class TflmRuntime(Runtime):
     def arena(self) -> tuple[int, str, int | None]:
         """The arena the firmware reserves (from tflm-host's own figure), measured once."""
         if self._arena is None:
-            self._arena = arena_size(self.graph, self.cfg.per_layer, self.cfg.kernels)
+            self._arena = arena_size(self.graph, self.cfg.per_layer, self.cfg.kernels,
+                                     self.tree.root)
         return self._arena
 
     def check_supported(self) -> None:
