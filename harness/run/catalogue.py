@@ -192,6 +192,12 @@ CAUSES = {
     "optimized-kernel differences": (
         "The optimized kernel computes the op differently and none of the arithmetic "
         "variants tried reproduces it."),
+    "compiler/FPU flags": (
+        "A float op whose result depends on how the compiler and the FPU evaluate it: GCC "
+        "contracts `a * b + c` into one fused multiply-add (`vfma.f32`, one rounding) on "
+        "an FPU that has it, where the desktop build rounds the product and the sum "
+        "separately; no integer arithmetic variant can reproduce that, and the difference "
+        "is a few ULP."),
     "arena overlap": (
         "The op's arithmetic reproduces the device on the device's own inputs: its inputs "
         "changed between ops (a buffer reused too early)."),
