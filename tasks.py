@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from invoke import Collection, Config, Context, Exit, task
+from invoke import Collection, Config, Context, Exit, Task, task
 from invoke.util import yaml as invoke_yaml
 
 from harness.config import COMMAND_LINE, OPTIONS
@@ -119,7 +119,19 @@ run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     + [inspect.Parameter(o.param, inspect.Parameter.KEYWORD_ONLY, default=o.unset)
        for o in COMMAND_LINE])
 run.__doc__ = run.__doc__.format(settable=", ".join(o.yaml for o in OPTIONS if o.yaml))
-run = task(run, help={o.param: o.help_text for o in COMMAND_LINE})
+
+
+class _RunTask(Task):
+    """invoke's Task, without one quirk: an option whose letters are all taken by other
+    short flags (--cmsis-nn-dir) would get the dash in its name, `-`, as its short flag."""
+
+    def arg_opts(self, name: str, default: Any, taken_names: set[str]) -> dict[str, Any]:
+        opts = super().arg_opts(name, default, taken_names)
+        opts["names"] = [n for n in opts["names"] if n != "-"]
+        return opts
+
+
+run = task(run, klass=_RunTask, help={o.param: o.help_text for o in COMMAND_LINE})
 
 
 @task(

@@ -102,6 +102,7 @@ def test_invoke_task_parameters_are_the_options() -> None:
     for o in COMMAND_LINE:
         arg = args[o.param]
         assert arg.names[0] == o.flag.removeprefix("--")
+        assert all(n.isalnum() for n in arg.names[1:]), arg.names  # never `-` (shown `--=`)
         assert arg.default is o.unset
         assert arg.kind is (bool if o.switch else str)  # text: parsed by the declaration
         assert arg.help == o.help_text
