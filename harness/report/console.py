@@ -179,7 +179,8 @@ def enforced_lines(res: dict) -> list[str]:
 def _enforced_line(c: dict) -> str:
     """`enforced: a vs b [output]: <exact>, max |d|, tolerance: ok|FAIL`; the exact rate is
     left out when the line would not fit."""
-    pair = f"  enforced: {c.get('a')} vs {c.get('b')} [{c.get('output')}]: "
+    name = c.get("output") or "unnamed output"  # some converters leave names empty
+    pair = f"  enforced: {c.get('a')} vs {c.get('b')} [{name}]: "
     rate = c.get("exact_rate")
     rate = f"{100 * rate:.2f}% exact, " if isinstance(rate, int | float) else ""
     tail = (f"max |d| {c.get('max_abs_lsb')} {c.get('unit', 'LSB')}, "

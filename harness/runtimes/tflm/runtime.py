@@ -147,9 +147,10 @@ class TflmRuntime(Runtime):
         head = arena.get("head", {})
         same = (f"; tensor buffers (head) identical, {head['device']} B"
                 if head and head["device"] == head["tflm_host"] else "")
+        # The categories are evidence (results.json keeps them), not the answer: -v only.
         out.line(f"  arena used: device {used} B, tflm-host {host.get('total', '?')} B{same}"
                  + (f"; pointer-holding structs differ (device vs 64-bit host): "
-                    f"{'; '.join(diffs)}" if diffs else ""))
+                    f"{'; '.join(diffs)}" if diffs and out.verbose else ""))
 
 
 def library_section(tree: TflmTree, lib: TflmLibrary) -> dict:

@@ -113,3 +113,11 @@ def test_verbose_is_an_option_with_a_short_flag_and_an_invoke_yaml_setting() -> 
     assert run_parser.choices["run"].parse_args(["--verbose"]).verbose is True
     assert from_options({}, {"verbose": True}).verbose is True
     assert from_options({}).verbose is False
+
+
+def test_an_output_without_a_name_is_called_so(capsys: pytest.CaptureFixture) -> None:
+    # keyword_scrambled_8bit's converter left its output tensor's name empty.
+    res = make_results(attribution=None)
+    res["comparisons"] = [{**res["comparisons"][0], "output": ""}]
+    lines = _printed(capsys, res)
+    assert lines[1].startswith("  enforced: device vs litert-ref [unnamed output]: ")
