@@ -13,22 +13,24 @@
 #include "hx_config.h"
 #include "hx_mmio.h"
 
-#define GPIO_MODER (HX_UART_GPIO_BASE + 0x00u)
-#define GPIO_PUPDR (HX_UART_GPIO_BASE + 0x0Cu)
-#define GPIO_AFR(pin) (HX_UART_GPIO_BASE + ((pin) < 8u ? 0x20u : 0x24u))
+#define GPIO_MODER(port) ((port) + 0x00u)
+#define GPIO_PUPDR(port) ((port) + 0x0Cu)
+#define GPIO_AFR(port, pin) ((port) + ((pin) < 8u ? 0x20u : 0x24u))
 
-static inline void hx_gpio_alternate(uint32_t pin, uint32_t af) {
-  hx_mmio_field(GPIO_MODER, 0x3u << (2u * pin), 0x2u << (2u * pin));
+static inline void hx_gpio_alternate(uint32_t port, uint32_t pin, uint32_t af) {
+  hx_mmio_field(GPIO_MODER(port), 0x3u << (2u * pin), 0x2u << (2u * pin));
   uint32_t shift = 4u * (pin % 8u);
-  hx_mmio_field(GPIO_AFR(pin), 0xFu << shift, af << shift);
+  hx_mmio_field(GPIO_AFR(port, pin), 0xFu << shift, af << shift);
 }
 
+/* TX on HX_UART_GPIO_BASE; RX on HX_UART_GPIO_RX_BASE, the same port on most boards. */
 static inline void hx_uart_pins_init(void) {
   hx_mmio_set(HX_UART_GPIO_CLOCK_ENABLE_REG, HX_UART_GPIO_CLOCK_ENABLE_MASK);
   (void)hx_mmio_read(HX_UART_GPIO_CLOCK_ENABLE_REG); /* the clock is on after the read-back */
-  hx_gpio_alternate(HX_UART_PIN_TX, HX_UART_PIN_AF);
-  hx_gpio_alternate(HX_UART_PIN_RX, HX_UART_PIN_AF);
-  hx_mmio_field(GPIO_PUPDR, 0x3u << (2u * HX_UART_PIN_RX), 0x1u << (2u * HX_UART_PIN_RX));
+  hx_gpio_alternate(HX_UART_GPIO_BASE, HX_UART_PIN_TX, HX_UART_PIN_AF);
+  hx_gpio_alternate(HX_UART_GPIO_RX_BASE, HX_UART_PIN_RX, HX_UART_PIN_AF);
+  hx_mmio_field(GPIO_PUPDR(HX_UART_GPIO_RX_BASE), 0x3u << (2u * HX_UART_PIN_RX),
+                0x1u << (2u * HX_UART_PIN_RX));
 }
 
 #endif /* HX_STM32_GPIO_H */

@@ -96,14 +96,17 @@ class Pins:
 
 @dataclass(frozen=True)
 class Gpio:
-    """The GPIO port of an STM32 UART's pins, both set to one alternate function."""
+    """The GPIO port(s) of an STM32 UART's pins, both set to one alternate function."""
 
     port: str  # "A", "B", ...: for messages (PA2)
     base: int  # GPIOx base address
-    clock_enable: ClockEnable  # the port's clock gate in the RCC
+    clock_enable: ClockEnable  # the port's clock gate in the RCC (every port the pins use)
     tx: int  # pin numbers, 0..15
     rx: int
     af: int  # alternate function number, 0..15
+    # RX on another port (STM32F746G-DISCO: TX PA9, RX PB7): its letter and base address.
+    rx_port: str | None = None
+    rx_base: int | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,9 @@ class Target:
     assume_board: str | None = None  # the board a --port run of this target is taken for
     board: Board | None = None  # set for a board entry ([board.<name>])
     boots_secure: bool = False
+    # The chip's FPU where it differs from its [cpu] entry's (the STM32F746's Cortex-M7 has
+    # the single-precision one); `core` then carries it.
+    fpu: str | None = None
     stack_bytes: int = 8 * KIB  # what the linker script keeps free for the stack
     max_payload: int = 1024  # protocol frame payload; smaller on RAM-poor targets
     uart_ring_bytes: int = 256  # UART receive ring (hx_uart_ring.c): a power of two <= 256
@@ -282,6 +288,11 @@ def _target(name: str, entry: Any, cpus: dict[str, Cpu], where: str,
         raise _Refused(f"{where}.cpu", f"unknown CPU {cpu!r} (known: {', '.join(cpus)})")
     core = cpus.get(cpu) if isinstance(cpu, str) else None
     target = _build(Target, entry, where, name=name, core=core, board=board)
+    if target.fpu is not None:
+        if target.fpu not in FPUS:
+            raise _Refused(f"{where}.fpu", f"{target.fpu!r} is not one of {', '.join(FPUS)}")
+        target = dataclasses.replace(target, core=dataclasses.replace(target.core,
+                                                                      fpu=target.fpu))
     for check in (_check_core, _check_memory, _check_uart, _check_clock,
                   _check_board_support):
         check(target, where)
@@ -433,6 +444,8 @@ def _check_uart(t: Target, where: str) -> None:
            where)
     if uart.gpio and not all(0 <= v <= 15 for v in (uart.gpio.tx, uart.gpio.rx, uart.gpio.af)):
         raise _Refused(f"{where}.gpio", "pins and alternate function must be in 0..15")
+    if uart.gpio and (uart.gpio.rx_port is None) != (uart.gpio.rx_base is None):
+        raise _Refused(f"{where}.gpio", "rx_port and rx_base go together (RX on another port)")
     if uart.bus is not None and uart.bus not in BUSES:
         raise _Refused(f"{where}.bus", f"{uart.bus!r} is not one of {', '.join(BUSES)}")
     if not PERIPHERALS[0] <= uart.base < PERIPHERALS[1]:

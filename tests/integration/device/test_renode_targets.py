@@ -23,6 +23,7 @@ pytestmark = pytest.mark.skipif(shutil.which("renode") is None, reason=NO_RENODE
 # cortex-m55 is left out: Renode 1.15 has no Cortex-M55, and on its Cortex-M85 the
 # example drifts (README).
 PASSING = ["stm32f4", "cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "stm32h7",
+           "stm32f7",
            "nrf52840"]
 
 

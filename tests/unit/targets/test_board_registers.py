@@ -8,8 +8,9 @@ The expected values are written out here from the manuals, not read from targets
 so a wrong entry in the table fails a test:
 
 - RM0368 (STM32F401), RM0383 (STM32F411), RM0390 (STM32F446), RM0090 (STM32F407),
-  RM0433 (STM32H743): "RCC registers", "GPIO registers", "USART registers", the
-  vector tables ("Interrupt and exception vectors");
+  RM0433 (STM32H743), RM0385 (STM32F746): "RCC registers", "GPIO registers", "USART
+  registers", the vector tables ("Interrupt and exception vectors"); UM1907 (the
+  STM32F746G-DISCO's virtual COM port), DS10916 (its alternate functions);
 - nRF52840 Product Specification v1.7, 6.34 UARTE and 6.4 CLOCK;
 - Armv7-M Architecture Reference Manual (DDI0403E): B3.4.4 NVIC_ISERn, C1.6.5 DEMCR,
   C1.8.7 DWT_CTRL; the Cortex-M7 TRM for DWT_LAR.
@@ -55,6 +56,14 @@ USART3 = 0x40004800
 H7_RESETS = {H7_PLLCKSELR: 0x02020200, H7_PLLCFGR: 0x01FF0000, GPIOD_H7: 0xFFFFFFFF,
              H7_FLASH_ACR: 0x37, H7_PWR_CR3: 0x06}
 
+# STM32F746 (RM0385 2.2.2 table 1): the F4's RCC layout at the same address.
+F7_AHB1ENR, F7_APB2ENR = RCC_F4 + 0x30, RCC_F4 + 0x44  # RM0385 5.3.10, 5.3.14
+GPIOB = 0x40020400
+USART1 = 0x40011000
+# Reset values (RM0385 6.4.1, 6.4.4): GPIOA MODER 0xA8000000, PUPDR 0x64000000 (as on the
+# F4); GPIOB MODER 0x00000280, PUPDR 0x00000100 (PB3, PB4: debug pins).
+GPIOB_MODER_RESET, GPIOB_PUPDR_RESET = 0x00000280, 0x00000100
+
 # nRF52840 (PS 6.34.9 "Registers", UARTE0 at 0x40002000; PS 6.4.7, CLOCK at 0x40000000).
 UARTE0 = 0x40002000
 NRF_CLOCK_HFCLKSTART, NRF_CLOCK_HFCLKSTARTED = 0x40000000, 0x40000100
@@ -86,7 +95,7 @@ def _bits(value: int, low: int, width: int) -> int:
 
 
 def test_every_board_has_a_register_test_here() -> None:
-    tested = {*F4_BOARDS, "nucleo-h743zi", "nrf52840-dk"}
+    tested = {*F4_BOARDS, "nucleo-h743zi", "stm32f746g-disco", "nrf52840-dk"}
     assert set(BOARDS) == tested
 
 
@@ -255,6 +264,49 @@ def test_h743_pins_usart_nvic_dwt_at_the_reset_clock(baud: int, brr: int,
     assert rf.written(DWT_LAR) == [LAR_KEY]
     assert rf.first_write(DWT_LAR) < rf.first_write(DWT_CTRL)
     assert rf.value(DEMCR) & TRCENA and rf.value(DWT_CTRL) & CYCCNTENA
+
+
+# ---- STM32F746G-DISCO: USART1 on PA9 (TX) and PB7 (RX), two ports --------------------------
+
+
+@pytest.mark.parametrize(("baud", "brr"), [(115200, 139), (460800, 35)])
+def test_f746_pins_on_two_ports_usart_nvic_at_the_reset_clock(baud: int, brr: int,
+                                                               tmp_path: Path) -> None:
+    rf = RegisterFile.for_target(ALL["stm32f746g-disco"], tmp_path, baud=baud)
+    rf.preset(GPIOA, GPIOA_MODER_RESET)
+    rf.preset(GPIOA + 0x0C, GPIOA_PUPDR_RESET)
+    rf.preset(GPIOB, GPIOB_MODER_RESET)
+    rf.preset(GPIOB + 0x0C, GPIOB_PUPDR_RESET)
+    assert rf.boot() == "reset"
+    assert not rf.written(RCC_CR) and not rf.written(RCC_CFGR)  # no clock set-up
+    # RCC_AHB1ENR GPIOAEN (0) and GPIOBEN (1); RCC_APB2ENR USART1EN (4) (RM0385 5.3.10/14).
+    assert rf.value(F7_AHB1ENR) & 0b11 == 0b11
+    assert rf.value(F7_APB2ENR) & (1 << 4)
+    # PA9 (TX): MODER bits 19:18 = 0b10, AFRH bits 7:4 = AF7; PA's other pins untouched.
+    assert rf.value(GPIOA) == GPIOA_MODER_RESET | 0b10 << 18
+    assert rf.value(GPIOA + 0x24) == 7 << 4 and not rf.written(GPIOA + 0x20)
+    assert rf.value(GPIOA + 0x0C) == GPIOA_PUPDR_RESET  # TX is not pulled
+    # PB7 (RX): MODER bits 15:14 = 0b10, AFRL bits 31:28 = AF7, pulled up (PUPDR 0b01).
+    assert rf.value(GPIOB) == GPIOB_MODER_RESET | 0b10 << 14
+    assert rf.value(GPIOB + 0x20) == 7 << 28 and not rf.written(GPIOB + 0x24)
+    assert rf.value(GPIOB + 0x0C) == GPIOB_PUPDR_RESET | 0b01 << 14
+    # USART_BRR = USARTDIV = fck / baud with OVER8 = 0, fck = PCLK2 = 16 MHz HSI
+    # (RM0385 31.5.4): 16e6 / 115200 = 138.9 -> 139 (-0.1 %); 16e6 / 460800 = 34.7 -> 35
+    # (-0.8 %).
+    assert round(16e6 / baud) == brr and rf.value(USART1 + 0x0C) == brr
+    # USART_CR1 (RM0385 31.8.1): UE (0), RE (2), TE (3), RXNEIE (5).
+    assert rf.value(USART1) == 0b101101
+    # USART1 is IRQ 37 (RM0385 table 40): NVIC_ISER1 bit 5.
+    assert rf.written(NVIC_ISER0 + 4) == [1 << 5]
+    # The Cortex-M7's DWT lock is opened before CYCCNT is enabled (Cortex-M7 TRM).
+    assert rf.written(DWT_LAR) == [LAR_KEY]
+    assert rf.value(DEMCR) & TRCENA and rf.value(DWT_CTRL) & CYCCNTENA
+
+
+def test_921600_baud_at_the_f746_reset_clock_is_refused() -> None:
+    # 16e6 / 921600 = 17.4 -> 17: 941,176 baud, 2.1 % fast (RM0385 31.5.4).
+    with pytest.raises(BadInput, match=r"941176 \(\+2\.1%\)"):
+        check_baud(ALL["stm32f746g-disco"], 921600, "reset")
 
 
 def test_h743_clock_max_is_400_mhz_from_pll1(tmp_path: Path) -> None:

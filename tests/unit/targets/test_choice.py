@@ -72,7 +72,7 @@ def test_unknown_board(tmp_path: Path) -> None:
     line = one_line_error(proc, ExitCode.BAD_INPUT)
     assert line == ("error: unknown board 'nucleo-f999re' (known boards: nucleo-f401re, "
                     "nucleo-f411re, nucleo-f446re, stm32f4-discovery, nucleo-h743zi, "
-                    "nrf52840-dk)")
+                    "stm32f746g-disco, nrf52840-dk)")
     _nothing_done(tmp_path / "runs")
 
 
@@ -97,5 +97,6 @@ def test_a_model_too_big_for_the_board(tmp_path: Path) -> None:
     line = one_line_error(proc, ExitCode.BAD_INPUT)
     assert line.startswith("error: big needs ~140 KB of RAM (128 KB arena + ")
     assert "but nucleo-f401re (NUCLEO-F401RE) has 96 KB (targets and boards with enough " in line
-    assert line.endswith("stm32h7, nrf52840, nucleo-h743zi, nrf52840-dk)")
+    assert line.endswith("stm32h7, stm32f7, nrf52840, nucleo-h743zi, stm32f746g-disco, "
+                         "nrf52840-dk)")
     _nothing_done(tmp_path / "runs")

@@ -140,6 +140,19 @@ EXPECTED = {
                 "renode": ("platforms/boards/nucleo_h753zi.repl", "sysbus.usart3"),
                 "max_hz": 400_000_000, "secure": False, "sizes": SIZES, "soc": "STM32H743ZI",
                 "boards": ("NUCLEO-H743ZI", "NUCLEO-H743ZI2")},
+    # STM32F746NG (RM0385, DS10916): 1 MB flash at 0x08000000; DTCM 64 KB + SRAM1 240 KB +
+    # SRAM2 16 KB from 0x20000000 (2.2.2); Cortex-M7 with FPv5-SP (DS10916 3.1); USART1 at
+    # 0x40011000 is position 37 of 98 (10.1.2 table 40), on PCLK2 = the 16 MHz HSI out of
+    # reset (5.2.2); no clock set-up (fixed). Renode's stm32f7_discovery-bb has USART1.
+    "stm32f7": {"cpu": "cortex-m7", "arch": "armv7e-m", "fpu": "sp", **V7M,
+                "cflags": ("-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16",
+                           "-mfloat-abi=hard"),
+                "flash": (0x08000000, 1 * MIB), "ram": (0x20000000, 320 * KIB),
+                "uart": ("stm32_usart_v2", 0x40011000, (37,), 16_000_000),
+                "clock_hz": 16_000_000, "num_irqs": 98, "qemu": None,
+                "renode": ("platforms/boards/stm32f7_discovery-bb.repl", "sysbus.usart1"),
+                "max_hz": 16_000_000, "secure": False, "sizes": SIZES, "soc": "STM32F746NG",
+                "boards": ("STM32F746G-DISCO",)},
     # nRF52840 (PS v1.7): 1 MB flash at 0, 256 KB RAM at 0x20000000, 64 MHz Cortex-M4F;
     # UARTE0 at 0x40002000 = peripheral ID 2 = IRQ 2 of 48; BAUDRATE codes for 16 MHz.
     "nrf52840": {"cpu": "cortex-m4", "arch": "armv7e-m", "fpu": "sp", **V7M, "cflags": M4F,
@@ -232,7 +245,8 @@ REFUSALS = [
      "stm32_usart_v2, cmsdk_uart, nrf51_uart, nrf52_uarte)"),
     ("clock_enable = { register = 0x40023840, mask = 0x00020000 }", "",
      "targets.toml: target.stm32f4.uart: missing key 'clock_enable' (stm32_usart)"),
-    ('gpio = { port = "A"', 'pins = { tx = 2, rx = 3 }\n# gpio = { port = "A"',
+    ('gpio = { port = "A", base = 0x40020000, clock_enable = { register = 0x40023830, mask = 0x1 }',
+     'pins = { tx = 2, rx = 3 }\n# gpio = {',
      "targets.toml: target.stm32f4.uart: the driver does not use key 'pins' (stm32_usart)"),
     ('cflags = ["-mcpu=cortex-m0", "-mthumb"]',
      'cflags = ["-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=hard"]',
@@ -248,7 +262,7 @@ REFUSALS = [
      "targets.toml: target.stm32f4: renode_platform and renode_uart go together"),
     ("[target.stm32f4]\n", "[target.stm32f4]\nflash_kb = 1024\n",
      "targets.toml: target.stm32f4: unknown key 'flash_kb' (known: assume_board, boards, "
-     "boots_secure, cflags, clock, clock_hz, cpu, flash, flash_tools, max_payload, num_irqs, "
+     "boots_secure, cflags, clock, clock_hz, cpu, flash, flash_tools, fpu, max_payload, num_irqs, "
      "qemu_clock_hz, qemu_machine, qemu_serial, ram, renode_platform, renode_uart, soc, "
      "stack_bytes, uart, uart_ring_bytes)"),
     # the clock and the boards
@@ -263,7 +277,8 @@ REFUSALS = [
      "(nrf52_clock)"),
     ('target = "stm32h7"\n', 'target = "stm32h8"\n',
      "targets.toml: board.nucleo-h743zi.target: unknown target 'stm32h8' (known: stm32f4, "
-     "cortex-m0, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55, stm32h7, nrf52840)"),
+     "cortex-m0, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55, stm32h7, stm32f7, "
+     "nrf52840)"),
     ('title = "NUCLEO-F446RE"\n', "",
      "targets.toml: board.nucleo-f446re: missing key 'title'"),
     ("ram = { length = 0x20000 }  # 128 KB (RM0383 2.3)", 'ram = { length = "128 KB" }',
