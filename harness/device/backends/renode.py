@@ -43,8 +43,6 @@ INSTALL_HINT = ("run `invoke setup --renode`, or install Renode from its release
 
 # `renode_platform = "harness"`: no platform Renode ships fits; the project's own machine.
 OWN_MACHINE = "harness"
-# Renode 1.15 models no Cortex-M55; its Cortex-M85 is the Armv8.1-M core with MVE.
-CPU_TYPE = {"cortex-m55": "cortex-m85"}
 # Renode's model of each firmware UART driver, and how its interrupt lines are wired.
 UART_MODEL = {"cmsdk_uart": "UART.CMSDK_APB_UART", "nrf51_uart": "UART.NRF52840_UART"}
 
@@ -67,8 +65,7 @@ def renode_uart(target: Target) -> str:
 def renode_where(target: Target) -> str:
     """What Renode runs the target on, for messages and results.json."""
     if target.renode_platform == OWN_MACHINE:
-        cpu = CPU_TYPE.get(target.cpu, target.cpu)
-        return f"the harness's {target.soc} machine ({cpu})"
+        return f"the harness's {target.soc} machine ({target.cpu})"
     return Path(target.renode_platform or "?").stem
 
 
@@ -93,7 +90,7 @@ def platform_context(target: Target) -> dict:
         "target": target.name, "soc": target.soc, "machine": own,
         "platform": target.renode_platform, "clock_hz": target.clock_hz,
         "dwt": target.core.dwt_cyccnt,
-        "cpu_type": CPU_TYPE.get(target.cpu, target.cpu),
+        "cpu_type": target.cpu,
         "flash_origin": f"0x{target.flash.origin:08X}",
         "flash_length": f"0x{target.flash.length:X}",
         "ram_origin": f"0x{target.ram.origin:08X}", "ram_length": f"0x{target.ram.length:X}",

@@ -19,9 +19,8 @@ ROOT = Path(__file__).resolve().parents[3]  # the checkout
 NO_RENODE = "Renode not installed: `invoke setup --renode`, or see renode/README.md"
 pytestmark = pytest.mark.skipif(shutil.which("renode") is None, reason=NO_RENODE)
 
-# Every target whose example run passes under Renode 1.15.1 (README "Renode" table).
-# cortex-m55 is left out: Renode 1.15 has no Cortex-M55, and on its Cortex-M85 the
-# example drifts (README).
+# Every target with a Renode platform (README "Renode" table): all but cortex-m55, which
+# Renode 1.15 does not model.
 PASSING = ["stm32f4", "cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "stm32h7",
            "stm32f7",
            "nrf52840"]

@@ -20,7 +20,7 @@ from harness.device.backends.renode import (
     renode_test_command,
 )
 from harness.device.counter import counter_section, ticks_scale
-from harness.errors import MissingTool
+from harness.errors import BadInput, MissingTool
 from harness.targets.table import TARGETS, get_target
 
 RENODE_TARGETS = [name for name, t in TARGETS.items() if t.renode_platform]
@@ -30,9 +30,15 @@ def _lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text().splitlines()]
 
 
-def test_every_target_has_a_renode_platform() -> None:
-    # Renode's generic Cortex-M, NVIC, memory and UART models cover every memory map here.
-    assert sorted(RENODE_TARGETS) == sorted(TARGETS)
+def test_every_target_but_the_m55_has_a_renode_platform() -> None:
+    # Renode's generic Cortex-M, NVIC, memory and UART models cover every memory map here;
+    # Renode 1.15 has no Cortex-M55, and its Cortex-M85 runs the M55 firmware wrong.
+    assert sorted(RENODE_TARGETS) == sorted(set(TARGETS) - {"cortex-m55"})
+
+
+def test_the_m55_under_renode_is_refused_in_one_line(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="^target cortex-m55 has no Renode platform$"):
+        render_platform(get_target("cortex-m55"), tmp_path)
 
 
 def test_stm32f4_overlays_renodes_board_offline_with_a_dwt(tmp_path: Path) -> None:
@@ -64,11 +70,6 @@ def test_own_machine_follows_the_targets_memory_map(name: str, tmp_path: Path) -
         assert any(line.endswith(f"-> nvic@{irq}") for line in lines), irq
     # Armv6-M has no DWT cycle counter (Arm DDI0419 C1.8): none is added on the M0.
     assert ("dwt: Miscellaneous.DWT @ sysbus 0xE0001000" in lines) == target.core.dwt_cyccnt
-
-
-def test_cortex_m55_runs_on_renodes_m85(tmp_path: Path) -> None:
-    lines = _lines(render_platform(get_target("cortex-m55"), tmp_path))
-    assert 'cpuType: "cortex-m85"' in lines  # Renode 1.15 has no Cortex-M55 model
 
 
 def test_run_script_writes_inputs_into_memory_and_counts_instructions(tmp_path: Path) -> None:
