@@ -4,7 +4,8 @@ support/fuzz.py damages a fixed corpus; every case goes through the pipeline's s
 the build (load_model, check_supported, footprint, vectors, generate_builtin) and the
 numpy-int8 reference, and must end in a one-line HarnessError with a documented exit code
 other than 6 (internal), or run cleanly - never another exception, never a hang. A smaller
-set goes through the real CLI in tests/integration/test_fuzz_models_cli.py.
+set goes through the real CLI in test_fuzz_models_cli.py. (Integration tier: at >= 1,000
+cases it is a campaign, not a unit test, and the unit tier must stay under 60 s.)
 """
 
 from __future__ import annotations
