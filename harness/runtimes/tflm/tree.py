@@ -53,11 +53,11 @@ CMSIS = ExtKind("CMSIS_6", "CMSIS_DIR", "--cmsis-dir", "cmsis_dir",
 
 
 @dataclass(frozen=True)
-class TflmTree:
-    """A TFLite Micro source tree and the identity its builds are cached under."""
+class SourceTree:
+    """A source tree the build compiles (a git checkout or an export of one)."""
 
     root: Path
-    source: str  # where it came from: "--tflm-dir", "TFLM_DIR", "invoke.yaml"
+    source: str  # where it came from: "--tflm-dir", "TFLM_DIR", "invoke.yaml", ...
 
     @property
     def tree_id(self) -> str:
@@ -71,20 +71,15 @@ class TflmTree:
 
 
 @dataclass(frozen=True)
-class ExtTree:
+class TflmTree(SourceTree):
+    """A TFLite Micro source tree and the identity its builds are cached under."""
+
+
+@dataclass(frozen=True)
+class ExtTree(SourceTree):
     """A CMSIS-NN or CMSIS_6 tree."""
 
     kind: ExtKind
-    root: Path
-    source: str
-
-    @property
-    def tree_id(self) -> str:
-        return tree_id(self.root)
-
-    @property
-    def commit(self) -> str | None:
-        return git_commit(self.root)
 
 
 def configured_dir(cli_dir: str | Path | None = None, config_dir: str | Path | None = None,
@@ -187,7 +182,7 @@ def find_cmsis_trees(tflm: TflmTree, dirs: dict[str, tuple[Path | None, Path | N
         if not (root / kind.marker).is_file():
             raise BadInput(f"{root} (from {source}) is not a {kind.name} tree: {kind.marker} "
                            "is missing", hint=_how_to_get([kind], pins))
-        trees.append(ExtTree(kind, root.resolve(), source))
+        trees.append(ExtTree(root.resolve(), source, kind))
     return trees[0], trees[1]
 
 
