@@ -222,9 +222,11 @@ def coverage(c: Context) -> None:
 @task(help={"out": "file to write (default BENCHMARKS.md)",
             "quick": "fewer repeats and vectors (a smoke run)",
             "tflm_dir": "TFLM tree for the tflm figures (default $TFLM_DIR)",
-            "tflm_cold": "also time a cold TFLM library build (minutes)"})
+            "tflm_cold": "time first tflm runs on empty caches (a minute or two per kernel set;"
+                         " --no-tflm-cold skips them)",
+            "only": "only these sections, e.g. c or a,c (default all: a,b,c,d,e)"})
 def bench(c: Context, out: str = "BENCHMARKS.md", quick: bool = False, tflm_dir: str = "",
-          tflm_cold: bool = False) -> None:
+          tflm_cold: bool = True, only: str = "") -> None:
     """Measure the speed goals (emulated throughput, link, builds, references, runtimes)."""
     import os
 
@@ -236,7 +238,7 @@ def bench(c: Context, out: str = "BENCHMARKS.md", quick: bool = False, tflm_dir:
     out = _in_checkout(out, "BENCHMARKS.md")
     try:
         run_bench(Path(out), tflm_dir=Path(tree) if tree else None, tflm_cold=tflm_cold,
-                  quick=quick)
+                  quick=quick, only=only)
     except HarnessError as exc:
         raise Exit(f"error: {exc.one_line()}", code=int(exc.code)) from None
     print(f"bench: wrote {out}")
@@ -248,23 +250,116 @@ TFLM_REPO = "https://github.com/tensorflow/tflite-micro"
 TFLM_COMMIT = "90b983c2b3f1480642e040bbd2ddb37b998f3424"  # 2026-08-20, the tested tree
 
 
-def tflm_fetch(c: Context, dest: str = "", commit: str = TFLM_COMMIT) -> None:
-    """Clone tflite-micro at a pinned commit (needs internet) and print the TFLM_DIR to set."""
-    from pathlib import Path
-
-    folder = Path(dest or Path.home() / ".cache" / "harness" / f"tflite-micro-{commit[:12]}")
+def _clone(c: Context, repo: str, commit: str, folder: Path) -> None:
+    """`repo` at `commit` in `folder` (cloned once; Exit 5 with one line when offline)."""
     if not (folder / ".git").exists():
         folder.parent.mkdir(parents=True, exist_ok=True)
-        if c.run(f"git clone --filter=blob:none {TFLM_REPO} {folder}", warn=True).failed:
-            raise Exit(f"error: could not clone {TFLM_REPO} (no internet?); on an offline "
-                       "machine copy a tflite-micro tree over and set TFLM_DIR", code=5)
-    if c.run(f"git -C {folder} checkout -q {commit}", warn=True).failed:
+        if c.run(f"git clone -q --filter=blob:none {repo} {folder}", warn=True,
+                 hide=True).failed:
+            raise Exit(f"error: could not clone {repo} (no internet?); on an offline machine "
+                       "copy the tflite-micro, CMSIS-NN and CMSIS_6 trees over and set "
+                       "TFLM_DIR, CMSIS_NN_DIR and CMSIS_DIR", code=5)
+    if c.run(f"git -C {folder} checkout -q {commit}", warn=True, hide=True).failed:
         raise Exit(f"error: commit {commit} not found in {folder}", code=2)
-    print(f"export TFLM_DIR={folder}")
+
+
+def tflm_fetch(c: Context, dest: str = "", commit: str = TFLM_COMMIT) -> None:
+    """Clone tflite-micro, CMSIS-NN and CMSIS_6 at pinned commits (needs internet).
+
+    tflite-micro at the tested commit; CMSIS-NN and CMSIS_6 at the commits its download
+    scripts pin. Prints the TFLM_DIR, CMSIS_NN_DIR and CMSIS_DIR lines to set.
+    """
+    from harness.resources import user_cache_dir
+    from harness.runtimes.tflm.tree import CMSIS, CMSIS_NN, pinned_commits
+
+    cache = user_cache_dir()
+    folder = Path(dest) if dest else cache / f"tflite-micro-{commit[:12]}"
+    _clone(c, TFLM_REPO, commit, folder)
+    lines = [f"export TFLM_DIR={folder}"]
+    pins = pinned_commits(folder)
+    for kind in (CMSIS_NN, CMSIS):
+        pin = pins.get(kind.name)
+        if pin is None:
+            raise Exit(f"error: {folder} pins no {kind.name} commit (its "
+                       f"tensorflow/lite/micro/tools/make/ext_libs/{kind.script})", code=2)
+        ext = folder.parent / f"{kind.name}-{pin.commit[:12]}"
+        _clone(c, pin.repo, pin.commit, ext)
+        lines.append(f"export {kind.env}={ext}")
+    print("\n".join(lines))
+
+
+@task(name="drift-catalogue", help={
+    "out": "file to write (default docs/drift-catalogue.md)",
+    "vectors": "seeded random vectors per run (default 10)",
+    "models": "comma-separated .tflite files (default: the example and ../shared/models)",
+    "targets": "comma-separated targets (default cortex-m4,cortex-m7,cortex-m55,cortex-m3,"
+               "cortex-m0)",
+    "runtimes": "comma-separated: builtin, tflm, tflm+cmsis-nn (default all three)"})
+def drift_catalogue(c: Context, out: str = "docs/drift-catalogue.md", vectors: str = "10",
+                    models: str = "", targets: str = "", runtimes: str = "") -> None:
+    """Write docs/drift-catalogue.md: every model x target x runtime and kernels.
+
+    Runs every model on every target with builtin, tflm and tflm+cmsis-nn (needs
+    TFLM_DIR, CMSIS_NN_DIR and CMSIS_DIR; an hour or more), each drift localised.
+    """
+    import time
+
+    from harness.config import from_options
+    from harness.errors import HarnessError
+    from harness.ops.validate import load_model
+    from harness.resources import EXAMPLE_MODEL
+    from harness.run import catalogue as cat
+
+    out = _in_checkout(out, "docs/drift-catalogue.md")
+    try:
+        base = from_options({"vectors": vectors}, project=c.config.get("harness"))
+        trees = _catalogue_trees(base)
+        paths = ([Path(m) for m in models.split(",") if m] if models
+                 else cat.models(HERE.parent / "shared" / "models", EXAMPLE_MODEL))
+        model_ops = {p.stem: [op.name for op in load_model(p).ops] for p in paths}
+        rows = cat.catalogue(paths, base, targets=targets.split(",") if targets else cat.TARGETS,
+                             runtimes=runtimes.split(",") if runtimes else None,
+                             progress=lambda r: print(
+                                 f"drift-catalogue: {r.model} {r.target} {r.runtime}: "
+                                 f"{r.result} {r.max_delta} {r.cause}", flush=True))
+    except HarnessError as exc:
+        raise Exit(f"error: {exc.one_line()}", code=int(exc.code)) from None
+    text = cat.render(rows, trees=trees, vectors=base.vectors, date=time.strftime("%Y-%m-%d"),
+                      command="invoke drift-catalogue", model_ops=model_ops)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(text)
+    print(f"drift-catalogue: wrote {out}")
+
+
+def _catalogue_trees(base: Any) -> dict:
+    """The three trees the catalogue's tflm runs use, with their identities and pins."""
+    from dataclasses import replace
+
+    from harness.config import resolve_runtime
+    from harness.runtimes.tflm.tree import (
+        CMSIS,
+        CMSIS_NN,
+        find_cmsis_trees,
+        find_tree,
+        pinned_commits,
+    )
+
+    cfg, _ = resolve_runtime(replace(base, runtime="tflm", kernels="cmsis-nn"))
+    tflm = find_tree(cfg.tflm_dir)
+    nn, core = find_cmsis_trees(tflm, {CMSIS_NN.name: (cfg.cmsis_nn_dir, None),
+                                       CMSIS.name: (cfg.cmsis_dir, None)})
+    pins = pinned_commits(tflm.root)
+    out = {"TFLite Micro": {"tree_id": tflm.tree_id, "commit": tflm.commit}}
+    for tree in (nn, core):
+        pin = pins.get(tree.kind.name)
+        out[tree.kind.name] = {"tree_id": tree.tree_id, "commit": tree.commit,
+                               "pin": pin.commit if pin else None}
+    return out
 
 
 # Keep last: the tasks above, plus `tflm.fetch` under its own namespace.
 ns = Collection.from_module(sys.modules[__name__])
 ns.add_collection(Collection("tflm", fetch=task(tflm_fetch, name="fetch", help={
-    "dest": "folder to clone into (default ~/.cache/harness/tflite-micro-<commit>)",
-    "commit": "the commit to check out (default: the tested one)"})))
+    "dest": "folder to clone tflite-micro into (default ~/.cache/harness/tflite-micro-<commit>;"
+            " CMSIS-NN and CMSIS_6 go beside it)",
+    "commit": "the tflite-micro commit to check out (default: the tested one)"})))

@@ -27,8 +27,10 @@ _PR_SET_PDEATHSIG = 1
 # harness died, or from kill_group), it stops its own process group: SIGTERM first,
 # so that make deletes half-written targets and gcc its temporary files, then SIGKILL
 # for whatever is left, itself included.
+# A background command of a non-interactive shell reads /dev/null: fd 3 hands it the
+# shell's own stdin (Renode's Monitor reads a pipe there).
 _LEADER = ('trap \'trap "" TERM HUP; kill -TERM 0; sleep 0.5; kill -KILL 0\' TERM HUP; '
-           '"$@" & wait $!')
+           'exec 3<&0; "$@" <&3 3<&- & wait $!')
 GRACE_S = 2.0  # how long kill_group lets a group end on SIGTERM before SIGKILL
 
 

@@ -23,10 +23,11 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from harness.device.backends.registry import DEFAULT_EMULATOR
 from harness.errors import BadInput
 from harness.runtimes.tflm.tree import configured_dir
-from harness.targets.table import BOARDS, DEFAULT_TARGET
+from harness.targets.table import DEFAULT_TARGET
 
 ROUNDINGS = ("double", "single")
 CLOCKS = ("reset", "max")
+KERNELS = ("reference", "cmsis-nn")
 DEFAULT_REFERENCES = ("litert-ref", "litert", "tflm-host", "numpy-int8", "numpy-float")
 
 Parse = Callable[[Any, str], Any]  # (value given, its flag) -> value; BadInput when wrong
@@ -202,6 +203,9 @@ def _check_together(cfg: RunConfig) -> None:
         raise BadInput("--emulator renode and --port exclude each other")
     if cfg.flash and not cfg.port:
         raise BadInput("--flash needs --port (the board's serial port)")
+    if cfg.kernels != "reference" and cfg.runtime == "builtin":
+        raise BadInput(f"--kernels {cfg.kernels} needs --runtime tflm (the builtin runtime "
+                       "runs its own kernels)")
 
 
 # ---- the declaration ---------------------------------------------------------------------
@@ -289,7 +293,8 @@ class RunConfig:
     verbose: bool = option(False, "also print the table of every compared pair at the end",
                            recorded=False, yaml=True, short="-v")
     board: str | None = option(None, "the real board to build for (its target's data with "
-                               f"the board's pins, clocks and memory): {', '.join(BOARDS)}")
+                               "the board's pins, clocks and memory): a [board.*] entry of "
+                               "targets.toml; an unknown name lists them")
     clock: str = option("reset", "core clock: reset (as out of reset, no PLL) or max (the "
                         "board's documented maximum; falls back to reset if the PLL does "
                         "not lock)",
@@ -300,6 +305,20 @@ class RunConfig:
     coordinator: str | None = option(None, "the labgrid coordinator's HOST:PORT for --place",
                                      shown="$LG_COORDINATOR, else 127.0.0.1:20408",
                                      recorded=False)
+    kernels: str = option("reference", "TFLM kernels for --runtime tflm: reference, or cmsis-nn "
+                          "(Arm's optimized kernels, from --cmsis-nn-dir and --cmsis-dir)",
+                          yaml=True, check=one_of(KERNELS, "--kernels must be 'reference' or "
+                                                  "'cmsis-nn', not {value!r}"))
+    cmsis_nn_dir: Path | None = option(None, "CMSIS-NN source tree for --kernels cmsis-nn (else "
+                                       "$CMSIS_NN_DIR, else invoke.yaml)")
+    cmsis_dir: Path | None = option(None, "CMSIS_6 source tree (CMSIS Core headers) for "
+                                    "--kernels cmsis-nn (else $CMSIS_DIR, else invoke.yaml)")
+    # invoke.yaml's harness.cmsis_nn_dir / cmsis_dir: apart, as tflm_config_dir is.
+    cmsis_nn_config_dir: Path | None = option(None, "CMSIS-NN tree from invoke.yaml",
+                                              command_line=False, yaml="cmsis_nn_dir",
+                                              recorded=False)
+    cmsis_config_dir: Path | None = option(None, "CMSIS_6 tree from invoke.yaml",
+                                           command_line=False, yaml="cmsis_dir", recorded=False)
 
     def __post_init__(self) -> None:
         for opt in OPTIONS:
@@ -475,14 +494,28 @@ def from_options(given: Mapping[str, Any], project: Any = None) -> RunConfig:
 
 
 def resolve_runtime(cfg: RunConfig) -> tuple[RunConfig, str]:
-    """Pick the runtime for `auto` (tflm when a tree is configured) and say why."""
+    """Pick the runtime for `auto` (tflm when a tree is configured, or for --kernels
+    cmsis-nn) and say why; the trees that were configured outside the command line
+    are filled in, so that results.json records them."""
     found = configured_dir(cfg.tflm_dir, cfg.tflm_config_dir)
+    if cfg.runtime == "auto" and cfg.kernels != "reference":
+        cfg = replace(cfg, runtime="tflm", tflm_dir=found[0] if found else None)
+        return _cmsis_dirs(cfg), f"--kernels {cfg.kernels} runs on TFLite Micro"
     if cfg.runtime == "tflm" and found is not None and cfg.tflm_dir is None:
         cfg = replace(cfg, tflm_dir=found[0])
     if cfg.runtime != "auto":
-        return cfg, "asked for with --runtime"
+        return _cmsis_dirs(cfg), "asked for with --runtime"
     if found is None:
         return replace(cfg, runtime="builtin"), ("no TFLM tree configured (--tflm-dir, "
                                                  "TFLM_DIR or invoke.yaml harness.tflm_dir)")
     return (replace(cfg, runtime="tflm", tflm_dir=found[0]),
             f"a TFLM tree is configured ({found[1]}={found[0]})")
+
+
+def _cmsis_dirs(cfg: RunConfig) -> RunConfig:
+    """--kernels cmsis-nn: the CMSIS trees from $CMSIS_NN_DIR / $CMSIS_DIR or invoke.yaml."""
+    if cfg.runtime != "tflm" or cfg.kernels != "cmsis-nn":
+        return cfg
+    nn = configured_dir(cfg.cmsis_nn_dir, cfg.cmsis_nn_config_dir, env="CMSIS_NN_DIR")
+    core = configured_dir(cfg.cmsis_dir, cfg.cmsis_config_dir, env="CMSIS_DIR")
+    return replace(cfg, cmsis_nn_dir=nn[0] if nn else None, cmsis_dir=core[0] if core else None)

@@ -60,7 +60,8 @@ def _quantization(graph: Graph, refs: dict[str, ReferenceResult], float_model: P
 def analyse(graph: Graph, vectors: list[np.ndarray], device_outputs: list[np.ndarray] | None,
             device_tensors: dict[int, np.ndarray], refs: dict[str, ReferenceResult],
             own_ref: str, tolerances: dict[str, int], per_layer: bool,
-            rounding: str, *, float_model: Path | None = None,
+            rounding: str, kernels: str = "reference", *,
+            float_model: Path | None = None,
             random_inputs: bool = True) -> tuple[list[Comparison], dict | None, dict]:
     """Everything the report needs from the measured outputs and tensors."""
     outputs = {n: Outputs(r.outputs, r.real_valued) for n, r in refs.items() if r}
@@ -80,5 +81,6 @@ def analyse(graph: Graph, vectors: list[np.ndarray], device_outputs: list[np.nda
         pairs += [(b, a) for a, b in combinations(names, 2)]
         section = localize(graph, layers, pairs)
     quantization = _quantization(graph, refs, float_model, random_inputs)
-    attribution = attribute(graph, outputs, layers, vectors, own_ref, rounding, quantization)
+    attribution = attribute(graph, outputs, layers, vectors, own_ref, rounding, quantization,
+                            kernels)
     return comparisons, section, attribution

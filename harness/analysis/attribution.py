@@ -28,10 +28,14 @@ VARIANT_CAUSE = {
     "single": "double vs single rounding",
     "double": "double vs single rounding",
     "float": "float requantization",
+    "cmsis-nn": "recurrent state reset every invocation",
 }
+# What each variant that names a cause did, for the evidence line.
+VARIANT_HOW = {"cmsis-nn": "the op's state reset before every invocation, as TFLM's "
+                           "CMSIS-NN kernel runs it (no state passed to CMSIS-NN)"}
 CATALOGUE = ["double vs single rounding", "LUT vs exp in softmax/logistic/tanh",
-             "float requantization", "optimized-kernel differences", "compiler/FPU flags",
-             "arena overlap"]
+             "float requantization", "recurrent state reset every invocation",
+             "optimized-kernel differences", "compiler/FPU flags", "arena overlap"]
 
 
 @dataclass
@@ -58,10 +62,12 @@ def part_definitions(own_ref: str) -> list[tuple[str, list[str], list[str]]]:
 
 def _op_inputs(graph: Graph, op_index: int, src: Source, vectors: list[np.ndarray],
                k: int) -> list[np.ndarray | None] | None:
+    """The op's inputs in vector k as `src` saw them (None: a constant, or a state tensor
+    the re-run keeps itself); None when `src` lacks one."""
     op = graph.ops[op_index]
     out = []
     for i in op.inputs:
-        if i < 0 or graph.tensors[i].is_const:
+        if i < 0 or graph.tensors[i].is_const or graph.tensors[i].is_variable:
             out.append(None)
         elif i in graph.inputs:
             out.append(vectors[graph.inputs.index(i)][k])
@@ -72,17 +78,44 @@ def _op_inputs(graph: Graph, op_index: int, src: Source, vectors: list[np.ndarra
     return out
 
 
+def _stateful(graph: Graph, op_index: int) -> bool:
+    """The op keeps state between invocations (variable input tensors: SVDF, LSTM)."""
+    return any(i >= 0 and graph.tensors[i].is_variable for i in graph.ops[op_index].inputs)
+
+
+# Arithmetic variants beyond the requantization modes (harness.ops.plan.REQUANT_MODES):
+# name -> (requantization mode, whether the op's state carries over between invocations).
+# "cmsis-nn": TFLM's CMSIS-NN LSTM calls arm_lstm_unidirectional_s8 with no hidden state
+# and a scratch buffer as the cell state (kernels/cmsis_nn/unidirectional_sequence_lstm.cc),
+# so every invocation starts from a zero state; its arithmetic is the reference one.
+STATELESS_VARIANTS = {"cmsis-nn": "reference"}
+
+
+def _variants_for(graph: Graph, ops: list[int], variants: tuple[str, ...],
+                  kernels: str) -> tuple[str, ...]:
+    """The variants worth trying: the CMSIS-NN one only where it differs (a stateful op
+    built with --kernels cmsis-nn)."""
+    if kernels == "cmsis-nn" and any(_stateful(graph, i) for i in ops):
+        return (*variants, "cmsis-nn")
+    return variants
+
+
 def try_variants(graph: Graph, ops: list[int], target: Source, vectors: list[np.ndarray],
                  variants: tuple[str, ...] = ("reference", "double", "single", "float"),
-                 ) -> dict[str, float]:
+                 kernels: str = "reference") -> dict[str, float]:
     """Exact-match rate of each arithmetic variant against `target`'s outputs of `ops`,
-    each op computed from `target`'s own inputs to it. {} when it cannot be tested."""
+    each op computed from `target`'s own inputs to it, vector after vector (an op's
+    state carries over, as in an interpreter, except in a stateless variant).
+    {} when it cannot be tested."""
     try:
-        from harness.ops.interpreter import run_op
+        from harness.ops.interpreter import run_plan
+        from harness.ops.plan import OpPlan
     except ImportError:
         return {}
     if target.real_valued:
         return {}
+    variants = _variants_for(graph, ops, variants, kernels)
+    mode = {v: STATELESS_VARIANTS.get(v, v) for v in variants}
     hits = dict.fromkeys(variants, 0)
     total = 0
     for op_index in ops:
@@ -90,14 +123,21 @@ def try_variants(graph: Graph, ops: list[int], target: Source, vectors: list[np.
         want = target.tensors.get(op.outputs[0])
         if want is None:
             continue
+        try:
+            plans = {v: OpPlan(graph, op, mode[v]) for v in variants}
+        except ValueError:
+            return {}
         for k in range(len(want)):
             ins = _op_inputs(graph, op_index, target, vectors, k)
             if ins is None:
                 break
             total += want[k].size
             for variant in variants:
+                plan = plans[variant]
+                if variant in STATELESS_VARIANTS:  # a fresh plan: the state starts over
+                    plan = OpPlan(graph, op, mode[variant])
                 try:
-                    got = run_op(graph, op, ins, requant=variant)
+                    got = run_plan(plan, ins)
                 except (NotImplementedError, ValueError, KeyError):
                     return {}
                 hits[variant] += int(np.sum(np.asarray(got).reshape(-1) == want[k].reshape(-1)))
@@ -111,7 +151,8 @@ TIE_ORDER = {"kernel implementation": ("float", "single", "double"),
 
 
 def explain(part: str, first: dict | None, graph: Graph, target: Source | None,
-            vectors: list[np.ndarray], rounding: str, diverging: list[int] | None = None) -> dict:
+            vectors: list[np.ndarray], rounding: str, diverging: list[int] | None = None,
+            kernels: str = "reference") -> dict:
     """A cause from the catalogue with the evidence that backs it."""
     if part == "quantization":
         where = f"; first departs by more than 1 LSB at op {first['op']} ({first['name']})" \
@@ -129,7 +170,8 @@ def explain(part: str, first: dict | None, graph: Graph, target: Source | None,
     where = (f"op {op.index} ({op.name}) is the first to diverge "
              f"(max |d| {first['max_abs_lsb']} LSB)")
     ops = diverging or [op.index]
-    rates = try_variants(graph, ops, target, vectors) if target is not None else {}
+    rates = (try_variants(graph, ops, target, vectors, kernels=kernels) if target is not None
+             else {})
     if rates:
         ref_rate = rates.get("reference", 0.0)
         top = max(rates.values())
@@ -143,9 +185,10 @@ def explain(part: str, first: dict | None, graph: Graph, target: Source | None,
                 cause = VARIANT_CAUSE.get(best, "optimized-kernel differences")
             also = [v for v in rates if v != best and v != "reference" and rates[v] == top]
             tie = f"; {', '.join(also)} fits equally well" if also else ""
+            how = VARIANT_HOW.get(best, f"the {best} arithmetic")
             return {"id": cause, "evidence": f"{where}; re-running the {len(ops)} diverging "
                     f"op(s) on {target.name}'s own inputs reproduces {target.name}'s outputs "
-                    f"with the {best} arithmetic (exact-match rates: {shown}){tie}",
+                    f"with {how} (exact-match rates: {shown}){tie}",
                     "variant_rates": rates}
         if ref_rate == 1.0 and part == "platform":
             return {"id": "arena overlap", "evidence": f"{where}, yet the reference arithmetic "
@@ -176,9 +219,10 @@ def quantization_cause(quantization: dict | None) -> dict | None:
 
 def attribute(graph: Graph, outputs: dict[str, Outputs], layers: dict[str, Source],
               vectors: list[np.ndarray], own_ref: str, rounding: str = "double",
-              quantization: dict | None = None) -> dict:
+              quantization: dict | None = None, kernels: str = "reference") -> dict:
     """results.json's `attribution` section; `quantization` (the per-layer quantization
-    analysis) names the quantization part's cause and is kept as its own key."""
+    analysis) names the quantization part's cause and is kept as its own key; `kernels`
+    (the device's TFLM kernel set) adds its variants to the platform part."""
     chain = [{"stage": s, "status": "ok" if s in outputs else "not run"} for s in CHAIN]
     parts = []
     for part, froms, tos in part_definitions(own_ref):
@@ -206,7 +250,8 @@ def attribute(graph: Graph, outputs: dict[str, Outputs], layers: dict[str, Sourc
             # Also when later layers absorb it: an intermediate drift is still drift.
             row["cause"] = ((part == "quantization" and quantization_cause(quantization))
                             or explain(part, row["first_divergence"], graph, layers.get(a),
-                                       vectors, rounding, diverging))
+                                       vectors, rounding, diverging,
+                                       kernels if part == "platform" else "reference"))
         parts.append(row)
     return {"chain": chain, "parts": parts, "summary": _summary(parts),
             "quantization": quantization}

@@ -50,9 +50,11 @@ RENODE_NOTE = (
     "one INVOKE that loads, runs and answers, as the pipeline does.")
 
 
-def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = False,
-              quick: bool = False, log: Callable[[str], None] = print) -> list[Figure]:
-    """All figures (a)-(e); writes them to `out` as markdown and returns them."""
+def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = True,
+              quick: bool = False, only: str = "", log: Callable[[str], None] = print
+              ) -> list[Figure]:
+    """All figures (a)-(e), or the sections `only` names ("c" or "a,c"); writes them to
+    `out` as markdown and returns them."""
     from harness.bench.builds import cold_builds, tflm_builds, warm_overhead
     from harness.bench.emulated import emulated_throughput
     from harness.bench.link import link_efficiency_isolated
@@ -74,27 +76,37 @@ def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = Fals
             f"`{c}`" for c in cmds) + (f"\n\n{extra}" if extra else "") + "\n")
         log(f"bench: {title} done")
 
-    section("(a) Emulated throughput (stm32f4, QEMU -icount)",
-            [f for m in models for f in emulated_throughput(m, 5 if quick else 10)])
-    section("(b) Serial-link efficiency (payload bytes/s over baud/10)",
-            [f for baud in (115200, 921600) for f in link_efficiency_isolated(baud, reps)],
-            LINK_NOTE)
-    section("(c) Build times", [cold_builds(reps), *warm_overhead(reps),
-                                *tflm_builds(tflm_dir, tflm_cold)])
+    def wanted(letter: str) -> bool:
+        return not only or letter in only.split(",")
+
+    if wanted("a"):
+        section("(a) Emulated throughput (stm32f4, QEMU -icount)",
+                [f for m in models for f in emulated_throughput(m, 5 if quick else 10)])
+    if wanted("b"):
+        section("(b) Serial-link efficiency (payload bytes/s over baud/10)",
+                [f for baud in (115200, 921600) for f in link_efficiency_isolated(baud, reps)],
+                LINK_NOTE)
+    if wanted("c"):
+        section("(c) Build times", [cold_builds(reps), *warm_overhead(reps),
+                                    *tflm_builds(tflm_dir, tflm_cold, shared=SHARED)])
     ref_models = [m for m in (person, SHARED / "micro_speech_quantized.tflite", EXAMPLE)
                   if m.exists()]
-    section("(d) Host reference speed", [f for m in ref_models[:2]
-                                         for f in reference_speed(m, reps)],
-            "LiteRT cannot load person_detect (per-channel quantization on axis 3), so the "
-            "numpy-int8 / litert-ref ratio comes from the next model.")
-    if tflm_dir is not None:
+    if wanted("d"):
+        section("(d) Host reference speed", [f for m in ref_models[:2]
+                                             for f in reference_speed(m, reps)],
+                "LiteRT cannot load person_detect (per-channel quantization on axis 3), so "
+                "the numpy-int8 / litert-ref ratio comes from the next model.")
+    if not wanted("e"):
+        pass
+    elif tflm_dir is not None:
         from harness.bench.runtimes import compare_runtimes
         from harness.bench.runtimes import table as runtime_table
 
-        rows = [compare_runtimes(m, 3, tflm_dir, "stm32f4") for m in
+        # cortex-m4, the stm32f4's core: person_detect's TFLM arena does not fit its 96 KB
+        rows = [compare_runtimes(m, 3, tflm_dir, "cortex-m4") for m in
                 (SHARED / "micro_speech_quantized.tflite", person) if m.exists()]
-        sections.append("## (e) builtin against tflm (stm32f4, QEMU -icount)\n\n"
-                        + runtime_table(rows, "stm32f4") + "\n\nInstructions per inference "
+        sections.append("## (e) builtin against tflm (cortex-m4, QEMU -icount)\n\n"
+                        + runtime_table(rows, "cortex-m4") + "\n\nInstructions per inference "
                         "under QEMU -icount (not cycles); arena: builtin's planned arena, "
                         "tflm's arena_used_bytes from the device; flash: text + data.\n"
                         "Command: `invoke bench` (harness/runtimes.py; also "
@@ -102,7 +114,9 @@ def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = Fals
     else:
         sections.append("## (e) builtin against tflm\n\nNot measured: no TFLM tree configured "
                         "(set TFLM_DIR).\n")
-    if shutil.which("renode"):
+    if not wanted("f"):
+        pass
+    elif shutil.which("renode"):
         from harness.bench.emulated import renode_against_qemu
 
         section("(f) Renode against QEMU (stm32f4, same firmware and vectors)",

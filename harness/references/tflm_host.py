@@ -9,6 +9,13 @@ import numpy as np
 from harness.references.base import Reference, ReferenceUnavailable
 
 
+def host_arena_capacity(graph: object, model_bytes: int) -> int:
+    """An arena that holds any model on the host: the pip interpreter's default (ten
+    times the model file) runs out on small models with big activations."""
+    activations = sum(t.nbytes for t in graph.tensors if not t.is_const)  # type: ignore
+    return 10 * model_bytes + 4 * activations + (1 << 20)
+
+
 class TflmHost(Reference):
     name = "tflm-host"
     chain_position = 5
@@ -17,17 +24,18 @@ class TflmHost(Reference):
     def load(self, model_path: Path, *, per_layer: bool = False) -> None:
         from tflite_micro.python.tflite_micro import runtime
 
+        from harness.ops.validate import load_model
+
         config = (runtime.InterpreterConfig.kPreserveAllTensors if per_layer
                   else runtime.InterpreterConfig.kAllocationRecording)
+        graph = load_model(model_path)
         try:
-            self.interp = runtime.Interpreter.from_file(str(model_path),
-                                                        intrepreter_config=config)
+            self.interp = runtime.Interpreter.from_file(
+                str(model_path), arena_size=host_arena_capacity(graph, model_path.stat().st_size),
+                intrepreter_config=config)
         except Exception as exc:  # TFLM raises RuntimeError with its own text
             reason = " ".join(str(exc).split())
             raise ReferenceUnavailable(f"TFLM cannot load the model: {reason[:300]}") from None
-        from harness.ops.validate import load_model
-
-        graph = load_model(model_path)
         self.n_inputs, self.n_outputs = len(graph.inputs), len(graph.outputs)
         self.activations = [t.index for t in graph.tensors if not t.is_const]
         self.per_layer = per_layer

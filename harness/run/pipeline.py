@@ -391,7 +391,8 @@ def _compare(runtime: Runtime, vectors: list[np.ndarray], refs: dict[str, Refere
     result.enforced_reference = own
     comparisons, per_layer, attribution = analyse(
         graph, vectors, dev.outputs, dev.tensors, refs, own, cfg.tolerances, cfg.per_layer,
-        cfg.rounding, float_model=cfg.float_model, random_inputs=cfg.inputs is None)
+        cfg.rounding, cfg.kernels, float_model=cfg.float_model,
+        random_inputs=cfg.inputs is None)
     result.comparisons = [c.to_dict() for c in comparisons]
     result.per_layer = per_layer
     result.attribution = attribution

@@ -69,3 +69,13 @@ def test_a_tree_keeps_its_exit_status_and_output(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=30)
     assert (proc.returncode, out, err) == (7, "out\n", "err\n")
     assert not alive(proc.pid)
+
+
+def test_a_tree_keeps_its_stdin() -> None:
+    # Renode's Monitor reads a pipe on stdin; a background command of a non-interactive
+    # shell would read /dev/null instead (POSIX 2.9.3, "Asynchronous Lists").
+    with reaped(spawn(["cat"], tree=True, stdin=subprocess.PIPE,
+                      stdout=subprocess.PIPE)) as proc:
+        out, _ = proc.communicate(b"monitor command\n", timeout=10)
+    assert out == b"monitor command\n" and proc.returncode == 0
+

@@ -136,7 +136,8 @@ ON_A_BOARD = dict(model=Path("/m/other.tflite"), target="lm3s6965", runtime="tfl
                   references=["numpy-int8"], tolerances={"numpy-int8": 2}, per_layer=True,
                   float_model=Path("/m/float.tflite"), profile=True, flash="pyocd",
                   port="socket://localhost:1", baud=9600, timeout=5.5, rounding="single",
-                  board="nucleo-f411re", clock="max")
+                  board="nucleo-f411re", clock="max", kernels="cmsis-nn",
+                  cmsis_nn_dir=Path("/trees/nn"), cmsis_dir=Path("/trees/core"))
 IN_RENODE = dict(emulator="renode")
 
 
@@ -202,7 +203,8 @@ def test_each_front_end_passes_every_option(monkeypatch: pytest.MonkeyPatch,
             "float_model": "/m/float.tflite", "profile": True, "flash": "pyocd",
             "port": "socket://localhost:1", "baud": "9600", "timeout": "5.5",
             "rounding": "single", "resume": str(tmp_path), "runs_dir": str(tmp_path),
-            "quiet": True, "verbose": True, "board": "nucleo-f411re", "clock": "max"}
+            "quiet": True, "verbose": True, "board": "nucleo-f411re", "clock": "max",
+            "kernels": "cmsis-nn", "cmsis_nn_dir": "/trees/nn", "cmsis_dir": "/trees/core"}
     assert set(text) | set(IN_RENODE) == {o.name for o in COMMAND_LINE}
     argv = ["run"]
     for o in COMMAND_LINE:

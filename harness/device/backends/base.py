@@ -7,12 +7,10 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
 
-from harness.children import die_with_parent
 from harness.device.backends.options import BackendOptions
 from harness.targets.target import Target
 
-# die_with_parent lives in harness/children.py; the QEMU backend imports it from here.
-__all__ = ["Backend", "die_with_parent", "free_port"]
+__all__ = ["Backend", "free_port"]
 
 
 def free_port() -> int:

@@ -6,7 +6,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness.device.backends.base import Backend, die_with_parent, free_port
+from harness.children import spawn
+from harness.device.backends.base import Backend, free_port
 from harness.device.backends.options import BackendOptions
 from harness.device.backends.registry import register
 from harness.device.deadline import Deadline
@@ -84,11 +85,9 @@ class QemuBackend(Backend):
             self.port = free_port()
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
             self._log_start = self._log.tell()  # a resumed run's folder has an old log
-            self.proc = subprocess.Popen(
-                self.command(self.port), cwd=self.log_dir, stdin=subprocess.DEVNULL,
-                stdout=self._log,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
-            )
+            self.proc = spawn(self.command(self.port), cwd=self.log_dir,
+                              stdin=subprocess.DEVNULL, stdout=self._log,
+                              stderr=subprocess.STDOUT)
             if self._wait_listening():
                 return f"socket://127.0.0.1:{self.port}"
             self.stop()

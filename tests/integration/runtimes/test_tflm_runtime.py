@@ -105,7 +105,8 @@ def test_unknown_op_is_refused_before_any_build(tmp_path: Path) -> None:
                                   "person_detect.tflite"])
 def test_shared_models_on_tflm(name: str, runs_dir: Path) -> None:
     tflm_tree()
-    res = _tflm_run(shared_model(name), runs_dir, vectors=2)
+    # cortex-m4: person_detect's TFLM arena (~85 KB) does not fit stm32f4's 96 KB of RAM
+    res = _tflm_run(shared_model(name), runs_dir, vectors=2, target="cortex-m4")
     assert res["verdict"]["status"] == "PASS", res["verdict"]
     assert _device_vs(res, "tflm-host")["max_abs_lsb"] == 0
 

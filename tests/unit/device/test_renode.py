@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from harness.device.backends.renode import (
-    RENODE_UART,
     RenodeBackend,
     render_renode_files,
     renode_test_command,
@@ -59,7 +58,8 @@ def test_backend_traits() -> None:
     # (written into memory by a hook, tests/unit/device/test_renode_backend.py).
     assert RenodeBackend.counter_kind == "instructions"
     assert RenodeBackend.semihosting is True
-    assert RENODE_UART["stm32f4"] == "sysbus.usart2"  # USART2 at 0x40004400 in stm32f4.repl
+    # USART2 at 0x40004400 in Renode's stm32f4.repl
+    assert get_target("stm32f4").renode_uart == "sysbus.usart2"
 
 
 def test_target_without_renode_platform_is_bad_input(tmp_path: Path) -> None:

@@ -1,16 +1,11 @@
 """Renode backend without Renode: the rendered platform, script and suite, the labelled
-counter, the guard that ends Renode with the harness, and `invoke setup --renode`."""
+counter, and `invoke setup --renode`."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
-import signal
-import subprocess
-import sys
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
@@ -136,48 +131,6 @@ def test_renode_counts_are_instructions_as_read() -> None:
     # QEMU's SysTick ticks still convert at 1 ns per instruction (-icount shift=0).
     qemu = counter_section("systick", [168], QemuBackend(target, Path("x.elf"), Path("r")), target)
     assert qemu["per_inference"] == [1000] and qemu["unit"] == "instructions"
-
-
-GRANDPARENT = """
-import subprocess, sys
-from harness.device.guard import term_with_parent
-p = subprocess.Popen([sys.executable, "-m", "harness.device.guard", "sh", "-c",
-                      "sleep 300 & sleep 300"], start_new_session=True,
-                     preexec_fn=term_with_parent)
-print(p.pid, flush=True)
-sys.stdin.read()
-"""
-
-
-def _members(pgid: int) -> list[str]:
-    return subprocess.run(["pgrep", "-g", str(pgid)], capture_output=True, text=True,
-                          check=False).stdout.split()
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def test_guard_ends_the_whole_group_when_the_harness_is_killed() -> None:
-    # A stand-in harness starts the guard as the backend does, then dies by SIGKILL.
-    harness = subprocess.Popen([sys.executable, "-c", GRANDPARENT], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-    guard = int(harness.stdout.readline())
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(_members(guard)) < 4:
-        time.sleep(0.05)
-    assert len(_members(guard)) >= 4  # the guard, sh and its two sleeps
-    harness.send_signal(signal.SIGKILL)
-    harness.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _group_alive(guard):
-        time.sleep(0.05)
-    assert not _group_alive(guard), "the guard's process group outlived the harness"
 
 
 def _archive(tmp_path: Path) -> tuple[Path, str]:

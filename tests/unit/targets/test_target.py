@@ -6,14 +6,18 @@ refusals.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
 from harness.errors import BadInput
 from harness.ops.validate import load_model
 from harness.runtimes.builtin.firmware import generate_builtin
-from harness.targets.table import ALL, DATA_FILE, TARGETS, Target
-from harness.targets.target import load_targets
+from harness.targets.table import ALL, DATA_FILE, TARGETS
+from harness.targets.target import Target, load_targets
 from support.paths import EXAMPLE, ROOT
 
 NAMES = sorted(TARGETS)
@@ -285,3 +289,23 @@ def test_shipped_file_loads_and_bad_toml_is_one_line() -> None:
     assert load_targets(DATA_FILE.read_text()) == ALL
     with pytest.raises(BadInput, match=r"^targets.toml: not valid TOML: "):
         load_targets("[target.x\n")
+
+
+def test_a_broken_targets_file_is_one_line_from_the_command_line(tmp_path: Path) -> None:
+    # The table loads on first use, not while the CLI imports: a user's bad edit of
+    # targets.toml is an `error:` line with exit 2, never a traceback.
+    broken = DATA_FILE.read_text().replace('cflags = ["-mcpu=cortex-m55", ', 'cflags = [', 1)
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from harness.targets import table
+        table.DATA_FILE = Path({str(tmp_path / "targets.toml")!r})
+        from harness.cli import main
+        sys.exit(main(["run", "--vectors", "1"]))
+    """)
+    (tmp_path / "targets.toml").write_text(broken)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "error: targets.toml: target.cortex-m55.cflags: missing -mcpu=cortex-m55"]
