@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.config import BY_NAME, example_model
 from harness.errors import BadInput, ModelNotFound
-from harness.targets.table import DEFAULT_TARGET
+from harness.targets.table import DEFAULT_TARGET, get_target
 
 
 def _as_is(value: str, base: Path) -> list[str]:
@@ -48,6 +48,7 @@ class Axis:
     default: Callable[[], list[str]]
     expand: Callable[[str, Path], list[str]] = _as_is
     in_id: Callable[[list[str]], bool] = lambda values: True  # part of the cell ids
+    check: Callable[[str], object] = lambda value: None  # beyond the run option's own
 
     @property
     def flag(self) -> str:
@@ -60,6 +61,7 @@ class Axis:
             for v in self.expand(value, base):
                 if v not in out:
                     BY_NAME[self.field].read(v)  # one error line, as `harness run` gives
+                    self.check(v)
                     out.append(v)
         if not out:
             raise BadInput(f"{self.flag} is empty")
@@ -74,8 +76,9 @@ def _one(default: str) -> Callable[[list[str]], bool]:
 _DECLARED = (
     Axis("models", "model", "the .tflite files: paths or globs, comma-separated",
          lambda: [str(example_model())], _model_files),
+    # A name the target table lacks is a typo, not a cell that does not fit: checked here.
     Axis("targets", "target", "targets or boards from the target table, comma-separated",
-         lambda: [DEFAULT_TARGET]),
+         lambda: [DEFAULT_TARGET], check=get_target),
     Axis("runtimes", "runtime", "on-target runtimes (builtin, tflm, auto), comma-separated",
          lambda: ["auto"]),
     Axis("kernels", "kernels", "TFLM kernels (reference, cmsis-nn), comma-separated",

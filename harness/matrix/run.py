@@ -50,6 +50,16 @@ class Matrix:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     merged_from: list[str] | None = None
+    resumed: bool = False  # reopened by --resume
+    recorded: dict[str, Outcome] = field(default_factory=dict)  # its matrix.json's
+
+    def read_cells(self) -> None:
+        """Each cell's state from its run folder (a finished cell is kept as it is; a
+        skipped one as matrix.json recorded it)."""
+        for cell in self.cells:
+            kept = self.recorded.get(cell.id)
+            self.outcomes[cell.id] = from_folder(self.folder / cell.id, cell.id) or (
+                kept if kept and kept.status == "SKIPPED" else pending())
 
     @property
     def cells(self) -> list[Cell]:
@@ -109,22 +119,26 @@ def reopen(folder: Path) -> Matrix:
     state from its run folder (a finished cell is kept as it is)."""
     doc = document.read(folder)
     m = Matrix(Path(folder), Plan.from_dict(doc["plan"]), doc.get("shard"),
-               doc.get("created") or document.now())
-    recorded = document.outcomes_of(doc)
+               doc.get("created") or document.now(), resumed=True)
     m.runs = dict(doc.get("runs") or {})
-    for cell in m.cells:
-        on_disk = from_folder(m.folder / cell.id, cell.id)
-        kept = recorded.get(cell.id)
-        m.outcomes[cell.id] = on_disk or (kept if kept and kept.status == "SKIPPED"
-                                          else pending())
+    m.recorded = document.outcomes_of(doc)
+    m.read_cells()
     return m
 
 
+LOCK_WAIT_S = 40.0  # a stopped matrix's cells (STOP_GRACE_S) end before this
+
+
 @contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
+def _locked(folder: Path, wait_s: float = 0.0) -> Iterator[None]:
+    """Lock the matrix folder. Its cells inherit the lock: a matrix that died holds it
+    until the cells it left (each stopping on PR_SET_PDEATHSIG) have written their
+    results, so a --resume waits up to `wait_s` for them."""
+    deadline = time.monotonic() + wait_s
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd = lock_folder(folder)
+        while (fd := lock_folder(folder)) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
     except OSError as exc:
         raise BadInput(f"cannot make the matrix folder {folder}: {exc.strerror or exc}") from None
     if fd is None:
@@ -138,7 +152,9 @@ def _locked(folder: Path) -> Iterator[None]:
 
 def run_matrix(m: Matrix, *, jobs: int, quiet: bool = False) -> int:
     """Run every cell of `m` not finished yet; write the outputs; the exit code."""
-    with _locked(m.folder):
+    with _locked(m.folder, LOCK_WAIT_S if m.resumed else 0.0):
+        if m.resumed:  # again: the cells of a matrix that died may have ended since
+            m.read_cells()
         m.save()
         todo = [c for c in m.cells if not m.outcomes[c.id].finished]
         pool = PlacePool(in_child(place_boards, m.plan.places, m.plan.options.get(
