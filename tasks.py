@@ -122,6 +122,52 @@ run.__doc__ = run.__doc__.format(settable=", ".join(o.yaml for o in OPTIONS if o
 run = task(run, help={o.param: o.help_text for o in COMMAND_LINE})
 
 
+def _matrix(c: Context, **given: Any) -> None:
+    """Cross-check every model on every target, runtime and kernel set, in parallel.
+
+    The options of `harness matrix`; run options not given come from invoke.yaml's
+    `harness:` section, as for `invoke run`.
+    """
+    from harness.cli import matrix_with_exit_code
+    from harness.matrix.options import ALL_OPTIONS
+
+    by_param = {opt.param: opt.name for opt in ALL_OPTIONS}
+    options = {by_param[p]: v for p, v in given.items()}
+    if options.get("runs_dir") in (None, ""):
+        options["runs_dir"] = str(HERE / "runs")
+    code = matrix_with_exit_code(options, project=c.config.get("harness"))
+    if code:
+        raise Exit(code=code)
+
+
+def _matrix_task() -> Any:
+    """`invoke matrix`, its options from harness/matrix/options.py (text, as for run)."""
+    from harness.matrix.options import ALL_OPTIONS
+
+    _matrix.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(o.param, inspect.Parameter.KEYWORD_ONLY, default=o.unset)
+           for o in ALL_OPTIONS])
+    # No short flags: invoke runs out of letters for this many options (`--=STRING`).
+    return task(_matrix, name="matrix", help={o.param: o.help_text for o in ALL_OPTIONS},
+                auto_shortflags=False)
+
+
+matrix = _matrix_task()
+
+
+@task(help={"folders": "the shards' matrix folders, comma-separated",
+            "out": "the merged matrix folder (default: <first folder's parent>/"
+                   "matrix-merged-<time>)"})
+def merge(c: Context, folders: str, out: str = "") -> None:
+    """Combine the matrix folders of a sharded matrix (--shard K/N) into one."""
+    from harness.cli import merge_with_exit_code
+
+    code = merge_with_exit_code([f for f in folders.split(",") if f], out or None)
+    if code:
+        raise Exit(code=code)
+
+
 @task(
     help={
         "k": "only tests matching this pytest -k expression",
