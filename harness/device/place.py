@@ -33,6 +33,7 @@ DEFAULT_COORDINATOR = "127.0.0.1:20408"  # labgrid's own default
 FARM_HINT = "pip install 'tflite-mcu-crosscheck[farm]' (or pip install labgrid)"
 SERIAL_CLASSES = ("NetworkSerialPort", "RawSerialPort", "USBSerialPort")
 PORT_WAIT_S = 10.0  # the exporter starts ser2net once the place is acquired
+RESOURCES_WAIT_S = 10.0  # ... and stops it (about a second) once it is released
 
 
 def coordinator_address(given: str | None = None) -> str:
@@ -75,7 +76,8 @@ class Place:
         self.name = name
         self.coordinator = coordinator_address(coordinator)
         self.session: Any = None
-        self.acquired = False
+        self.acquired = False  # by this process, confirmed
+        self.requested = False  # asked for while it was free (perhaps granted)
 
     def connect(self) -> None:
         """Open a session with the coordinator (PortUnavailable when it cannot be reached)."""
@@ -112,14 +114,23 @@ class Place:
             self.connect()
         place = self._place()
         client = labgrid_client()
-        try:
-            with _quiet():
-                self.session.loop.run_until_complete(self.session.acquire())
-        except client.Error as exc:
-            who = f" by {place.acquired}" if place.acquired else ""
-            raise PortUnavailable(f"place {self.name} is already acquired{who}"
-                                  if place.acquired else f"place {self.name}: {_text(exc)}",
-                                  hint="wait for it, or use another place") from None
+        # Free when asked for: should a Ctrl-C cut the request short, whatever the
+        # coordinator granted by then is this process's to release.
+        self.requested = not place.acquired
+        deadline = time.monotonic() + RESOURCES_WAIT_S
+        while True:
+            try:
+                with _quiet():
+                    self.session.loop.run_until_complete(self.session.acquire())
+                break
+            except client.Error as exc:
+                if place.acquired or time.monotonic() > deadline:
+                    self.requested = False
+                    raise _taken(self.name, place.acquired, exc) from None
+            # Free, but its exporter still holds the resources for the place's last
+            # user (it stops ser2net first): ask again.
+            time.sleep(0.25)
+            place = self._place()
         self.acquired = True
 
     def serial_url(self, wait_s: float = PORT_WAIT_S) -> str:
@@ -157,10 +168,15 @@ class Place:
         with contextlib.suppress(Exception), _quiet():
             if self.acquired:
                 session.loop.run_until_complete(session.release())
-        self.acquired = False
         with contextlib.suppress(Exception):
             session.loop.run_until_complete(session.stop())
             session.loop.run_until_complete(session.close())
+        if self.requested and not self.acquired:
+            # Cut short while acquiring: the session may be broken (a Ctrl-C inside its
+            # event loop ends its message pump), so ask again on a new one.
+            with contextlib.suppress(Exception):
+                release_left(self.name, self.coordinator)
+        self.acquired = self.requested = False
 
     def __enter__(self) -> Place:
         try:
@@ -173,6 +189,12 @@ class Place:
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def _taken(name: str, holder: str | None, exc: BaseException) -> PortUnavailable:
+    return PortUnavailable(f"place {name} is already acquired by {holder}" if holder
+                           else f"place {name}: {_text(exc)}",
+                           hint="wait for it, or use another place")
 
 
 def _text(exc: BaseException) -> str:
@@ -229,7 +251,7 @@ def place_boards(names: list[str], coordinator: str | None = None) -> dict[str, 
 
 def release_left(name: str, coordinator: str | None = None) -> None:
     """Release place `name` if this user on this host holds it: what a run killed
-    outright could not release itself."""
+    outright, or stopped while acquiring, could not release itself."""
     place = Place(name, coordinator)
     place.connect()
     held = place._place().acquired or ""
