@@ -12,6 +12,7 @@ never started is started. The folder is locked while a matrix process works in i
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import sys
@@ -157,6 +158,8 @@ def run_matrix(m: Matrix, *, jobs: int, quiet: bool = False) -> int:
             m.read_cells()
         m.save()
         todo = [c for c in m.cells if not m.outcomes[c.id].finished]
+        if todo:  # imported once here, not again in every forked cell
+            importlib.import_module("harness.run.pipeline")
         pool = PlacePool(in_child(place_boards, m.plan.places, m.plan.options.get(
             "coordinator")) if m.plan.places else {})
         _say(quiet, f"matrix: {len(m.cells)} cells{_shard_note(m)}, {len(todo)} to run, "
