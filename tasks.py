@@ -134,6 +134,52 @@ class _RunTask(Task):
 run = task(run, klass=_RunTask, help={o.param: o.help_text for o in COMMAND_LINE})
 
 
+def _matrix(c: Context, **given: Any) -> None:
+    """Cross-check every model on every target, runtime and kernel set, in parallel.
+
+    The options of `harness matrix`; run options not given come from invoke.yaml's
+    `harness:` section, as for `invoke run`.
+    """
+    from harness.cli import matrix_with_exit_code
+    from harness.matrix.options import ALL_OPTIONS
+
+    by_param = {opt.param: opt.name for opt in ALL_OPTIONS}
+    options = {by_param[p]: v for p, v in given.items()}
+    if options.get("runs_dir") in (None, ""):
+        options["runs_dir"] = str(HERE / "runs")
+    code = matrix_with_exit_code(options, project=c.config.get("harness"))
+    if code:
+        raise Exit(code=code)
+
+
+def _matrix_task() -> Any:
+    """`invoke matrix`, its options from harness/matrix/options.py (text, as for run)."""
+    from harness.matrix.options import ALL_OPTIONS
+
+    _matrix.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(o.param, inspect.Parameter.KEYWORD_ONLY, default=o.unset)
+           for o in ALL_OPTIONS])
+    # No short flags: invoke runs out of letters for this many options (`--=STRING`).
+    return task(_matrix, name="matrix", help={o.param: o.help_text for o in ALL_OPTIONS},
+                auto_shortflags=False)
+
+
+matrix = _matrix_task()
+
+
+@task(help={"folders": "the shards' matrix folders, comma-separated",
+            "out": "the merged matrix folder (default: <first folder's parent>/"
+                   "matrix-merged-<time>)"})
+def merge(c: Context, folders: str, out: str = "") -> None:
+    """Combine the matrix folders of a sharded matrix (--shard K/N) into one."""
+    from harness.cli import merge_with_exit_code
+
+    code = merge_with_exit_code([f for f in folders.split(",") if f], out or None)
+    if code:
+        raise Exit(code=code)
+
+
 @task(
     help={
         "k": "only tests matching this pytest -k expression",
@@ -236,7 +282,8 @@ def coverage(c: Context) -> None:
             "tflm_dir": "TFLM tree for the tflm figures (default $TFLM_DIR)",
             "tflm_cold": "time first tflm runs on empty caches (a minute or two per kernel set;"
                          " --no-tflm-cold skips them)",
-            "only": "only these sections, e.g. c or a,c (default all: a,b,c,d,e)"})
+            "only": "only these sections, e.g. c or a,c (default all: a-g); the file keeps the "
+                    "others"})
 def bench(c: Context, out: str = "BENCHMARKS.md", quick: bool = False, tflm_dir: str = "",
           tflm_cold: bool = True, only: str = "") -> None:
     """Measure the speed goals (emulated throughput, link, builds, references, runtimes)."""

@@ -299,6 +299,12 @@ class RunConfig:
                         "board's documented maximum; falls back to reset if the PLL does "
                         "not lock)",
                         check=one_of(CLOCKS, "--clock must be 'reset' or 'max', not {value!r}"))
+    place: str | None = option(None, "a labgrid place to run on: acquired through the "
+                               "coordinator, its serial port used as --port, released at the "
+                               "end (needs the [farm] extra)")
+    coordinator: str | None = option(None, "the labgrid coordinator's HOST:PORT for --place",
+                                     shown="$LG_COORDINATOR, else 127.0.0.1:20408",
+                                     recorded=False)
     kernels: str = option("reference", "TFLM kernels for --runtime tflm: reference, or cmsis-nn "
                           "(Arm's optimized kernels, from --cmsis-nn-dir and --cmsis-dir)",
                           yaml=True, check=one_of(KERNELS, "--kernels must be 'reference' or "
@@ -423,8 +429,14 @@ def _option(f: Field, hint: Any) -> Option:
                   yaml=f.name if yaml is True else (yaml or None), field=f, **meta)
 
 
-_HINTS = get_type_hints(RunConfig)
-OPTIONS: tuple[Option, ...] = tuple(_option(f, _HINTS[f.name]) for f in fields(RunConfig))
+def declared(cls: type) -> tuple[Option, ...]:
+    """The options a dataclass declares with `option(...)`, in field order (RunConfig's
+    here; the matrix declares its own the same way, harness/matrix/options.py)."""
+    hints = get_type_hints(cls)
+    return tuple(_option(f, hints[f.name]) for f in fields(cls))
+
+
+OPTIONS: tuple[Option, ...] = declared(RunConfig)
 BY_NAME = {o.name: o for o in OPTIONS}
 COMMAND_LINE = tuple(o for o in OPTIONS if o.flag)  # what the CLI, invoke and Robot take
 assert all(o.default is False for o in OPTIONS if o.switch), "a switch can only turn on"

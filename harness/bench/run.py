@@ -53,8 +53,8 @@ RENODE_NOTE = (
 def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = True,
               quick: bool = False, only: str = "", log: Callable[[str], None] = print
               ) -> list[Figure]:
-    """All figures (a)-(e), or the sections `only` names ("c" or "a,c"); writes them to
-    `out` as markdown and returns them."""
+    """All figures (a)-(g), or the sections `only` names ("c" or "a,c"); writes them to
+    `out` as markdown (with `only`, into the sections `out` has) and returns them."""
     from harness.bench.builds import cold_builds, tflm_builds, warm_overhead
     from harness.bench.emulated import emulated_throughput
     from harness.bench.link import link_efficiency_isolated
@@ -124,9 +124,37 @@ def run_bench(out: Path, *, tflm_dir: Path | None = None, tflm_cold: bool = True
     else:
         sections.append("## (f) Renode against QEMU\n\nNot measured: Renode not installed "
                         "(`invoke setup --renode`, renode/README.md).\n")
+    if wanted("g"):
+        from harness.bench.matrix import matrix_scaling
+
+        section("(g) harness matrix: 8 emulated cells, -j 2 against -j 1",
+                matrix_scaling([EXAMPLE, person if person.exists() else EXAMPLE], reps),
+                "The cells' firmware and references are cached by a first matrix; each "
+                "timed matrix is a fresh `python -m harness matrix` (its start and imports "
+                "count). The ratio pairs a -j 1 and a -j 2 matrix run one after the other. "
+                f"Measured {time.strftime('%Y-%m-%d %H:%M')} ({machine()}).")
     met = [f for f in figures if f.met() is not None]
-    summary = ("## Goals\n\n" + "\n".join(
-        f"- {f.name}: {f.median:.3f} {f.unit} (goal {f.goal}): "
-        f"{'met' if f.met() else 'MISSED'}" for f in met) + "\n")
-    out.write_text("\n".join(header + [summary] + sections))
+    goals = [f"- {f.name}: {f.median:.3f} {f.unit} (goal {f.goal}): "
+             f"{'met' if f.met() else 'MISSED'}" for f in met]
+    if only and out.exists():  # the sections not measured now stay as they were
+        text = merge_sections(out.read_text(), goals, sections)
+    else:
+        text = "\n".join(header + ["## Goals\n\n" + "\n".join(goals) + "\n"] + sections)
+    out.write_text(text)
     return figures
+
+
+def merge_sections(old: str, goals: list[str], sections: list[str]) -> str:
+    """BENCHMARKS.md `old` with `sections` put in place of the ones of the same letter
+    ("## (g) ...", else added in letter order) and their goal lines in its Goals list."""
+    head, *parts = old.split("\n## ")
+    parts = ["## " + p.rstrip("\n") + "\n" for p in parts]
+    by_key = {p.split(")", 1)[0]: p for p in parts if p.startswith("## (")}
+    for new in sections:
+        by_key[new.split(")", 1)[0]] = new
+    names = {g.split(":", 1)[0] for g in goals}
+    goal_part = next((p for p in parts if p.startswith("## Goals")), "## Goals\n\n")
+    kept = [ln for ln in goal_part.splitlines()[2:] if ln and ln.split(":", 1)[0] not in names]
+    goal_part = "## Goals\n\n" + "\n".join(kept + goals) + "\n"
+    return "\n".join([head.rstrip("\n") + "\n", goal_part,
+                      *(by_key[k] for k in sorted(by_key))])

@@ -31,6 +31,7 @@ from harness.device.backends import backend_class
 from harness.device.client import DeviceClient
 from harness.device.counter import counter_section, ticks_scale
 from harness.device.link import Link
+from harness.device.place import hold_place
 from harness.device.ports import resolve_port
 from harness.device.session import DeviceRun, run_vectors
 from harness.errors import BadInput, HarnessError, InternalError
@@ -90,18 +91,20 @@ def _check_enforced(runtime: Runtime) -> None:
                                        "them a tolerance")
 
 
-def run(cfg: RunConfig, given: Collection[str] | None = None) -> RunResult:
+def run(cfg: RunConfig, given: Collection[str] | None = None, folder: Path | None = None
+        ) -> RunResult:
     """Run one cross-check; return its RunResult (also written as results.json).
 
     `given`: the options the user gave (a --resume refuses those that differ from the
-    recorded ones); None: those that differ from their declared defaults."""
+    recorded ones); None: those that differ from their declared defaults. `folder`: the
+    run folder to make (a matrix names its cells'), else a new one under --runs-dir."""
     with contextlib.ExitStack() as held:
         resumed = None
         if cfg.resume:
             resumed = _reopen(cfg, given, held)
             if resumed.finished:
                 return _finished(resumed, cfg)
-        return _run(resumed.cfg if resumed else cfg, resumed, held)
+        return _run(resumed.cfg if resumed else cfg, resumed, held, folder)
 
 
 def _hold(folder: Path, held: contextlib.ExitStack) -> None:
@@ -148,9 +151,10 @@ class Prepared(NamedTuple):
     done: dict  # vectors measured by the run this one resumes
 
 
-def _prepare(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack
-             ) -> Prepared:
+def _prepare(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack,
+             folder: Path | None = None) -> Prepared:
     """Every check before any work, then the vectors and the (locked) run folder."""
+    cfg = hold_place(cfg, held)  # a labgrid place: acquired until the run ends
     cfg, choice = _validate(cfg)
     cfg, runtime_reason = resolve_runtime(cfg)
     graph = load_model(cfg.model)
@@ -167,14 +171,26 @@ def _prepare(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack
                else random_vectors(graph, cfg.vectors, cfg.seed))
     for note in notes:  # values clipped by quantization: never silently
         print(f"warning: {note}", file=sys.stderr)
-    folder = new_run_folder(cfg.runs_dir, graph.name, choice.target.name)
+    folder = _make(folder) if folder else new_run_folder(cfg.runs_dir, graph.name,
+                                                         choice.target.name)
     _hold(folder, held)
     return Prepared(runtime, runtime_reason, choice, vectors, folder, {})
 
 
-def _run(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack) -> RunResult:
+def _make(folder: Path) -> Path:
+    """The run folder a caller named (its parents too)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot make the run folder {folder}: {exc.strerror or exc}") from None
+    return folder
+
+
+def _run(cfg: RunConfig, resumed: Resumed | None, held: contextlib.ExitStack,
+         folder: Path | None = None) -> RunResult:
     t0 = time.monotonic()
-    runtime, runtime_reason, choice, vectors, folder, done = _prepare(cfg, resumed, held)
+    runtime, runtime_reason, choice, vectors, folder, done = _prepare(cfg, resumed, held,
+                                                                      folder)
     cfg, graph, target = runtime.cfg, runtime.graph, runtime.target
     result = RunResult.new(cfg, graph, target, folder, runtime_reason, len(done))
     result.vectors = vectors_section(vectors)

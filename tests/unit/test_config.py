@@ -138,7 +138,7 @@ ON_A_BOARD = dict(model=Path("/m/other.tflite"), target="lm3s6965", runtime="tfl
                   float_model=Path("/m/float.tflite"), profile=True, flash="pyocd",
                   port="socket://localhost:1", baud=9600, timeout=5.5, rounding="single",
                   board="nucleo-f411re", clock="max", kernels="cmsis-nn",
-                  cmsis_nn_dir=Path("/trees/nn"), cmsis_dir=Path("/trees/core"))
+                  cmsis_nn_dir=Path("/trees/nn"), cmsis_dir=Path("/trees/core"), place="lab-1")
 IN_RENODE = dict(emulator="renode")
 
 
@@ -205,7 +205,8 @@ def test_each_front_end_passes_every_option(monkeypatch: pytest.MonkeyPatch,
             "port": "socket://localhost:1", "baud": "9600", "timeout": "5.5",
             "rounding": "single", "resume": str(tmp_path), "runs_dir": str(tmp_path),
             "quiet": True, "verbose": True, "board": "nucleo-f411re", "clock": "max",
-            "kernels": "cmsis-nn", "cmsis_nn_dir": "/trees/nn", "cmsis_dir": "/trees/core"}
+            "kernels": "cmsis-nn", "cmsis_nn_dir": "/trees/nn", "cmsis_dir": "/trees/core",
+            "place": "lab-1", "coordinator": "lab:20408"}
     assert set(text) | set(IN_RENODE) == {o.name for o in COMMAND_LINE}
     argv = ["run"]
     for o in COMMAND_LINE:
@@ -216,7 +217,7 @@ def test_each_front_end_passes_every_option(monkeypatch: pytest.MonkeyPatch,
                                                   for o in COMMAND_LINE})
     HarnessLibrary().cross_check_model(**text)
     expected = RunConfig(**ON_A_BOARD, resume=tmp_path, runs_dir=tmp_path, quiet=True,
-                         verbose=True)
+                         verbose=True, coordinator="lab:20408")
     assert seen == [expected] * 3
 
 
