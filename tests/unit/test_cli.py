@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,22 @@ def test_a_port_that_is_not_a_serial_port(tmp_path: Path) -> None:
     line = one_line_error(proc, ExitCode.PORT_UNAVAILABLE)
     assert "/dev/null is not a serial port" in line
     assert not (tmp_path / "runs").exists()  # before any work
+
+
+def test_a_network_port_that_refuses_connections(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nothing listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        url = f"socket://127.0.0.1:{s.getsockname()[1]}"
+        proc = harness("--port", url, "--runs-dir", str(tmp_path / "runs"))
+    line = one_line_error(proc, ExitCode.PORT_UNAVAILABLE)
+    assert line.startswith(f"error: cannot connect to {url}: Connection refused")
+    assert not (tmp_path / "runs").exists()  # before any work
+
+
+def test_a_network_port_without_a_port_number(tmp_path: Path) -> None:
+    proc = harness("--port", "rfc2217://localhost", "--runs-dir", str(tmp_path / "runs"))
+    assert "rfc2217://localhost names no host:port" in one_line_error(
+        proc, ExitCode.PORT_UNAVAILABLE)
 
 
 # ---- options and places checked before any work (a pty stands in for the board) --------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -83,7 +84,8 @@ def check_port(port: str) -> None:
     kernel's TIOCEXCL (EBUSY on open). Raises PortUnavailable naming the port.
     """
     if "://" in port:
-        return  # socket://, rfc2217://, loop://: the link reports its own failures
+        _check_network_port(port)  # loop:// and other URLs: the link reports its own failures
+        return
     if not os.path.exists(port):
         raise PortUnavailable(f"serial port {port} does not exist",
                               hint="is the board plugged in? ls /dev/ttyACM* /dev/ttyUSB*")
@@ -106,6 +108,29 @@ def check_port(port: str) -> None:
                                   hint="give the board's port, e.g. /dev/ttyACM0")
     finally:
         os.close(fd)  # closing drops our probe lock
+
+
+NETWORK_SCHEMES = ("socket", "rfc2217")  # pyserial URLs that are a TCP host:port
+CONNECT_TIMEOUT_S = 3.0
+
+
+def _check_network_port(url: str) -> None:
+    """A socket:// or rfc2217:// port takes a TCP connection (else exit 8 before any
+    work). The probe connection is closed at once; the run opens its own."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in NETWORK_SCHEMES:
+        return
+    host, _, number = rest.split("?")[0].split("/")[0].rpartition(":")
+    if not host or not number.isdigit():
+        raise PortUnavailable(f"{url} names no host:port", hint=f"e.g. {scheme}://host:4321")
+    try:
+        with socket.create_connection((host.strip("[]"), int(number)),
+                                      timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise PortUnavailable(f"cannot connect to {url}: {exc.strerror or exc}",
+                              hint="is the serial server (ser2net, the emulator, the "
+                                   "exporter) running there?") from None
 
 
 @register
