@@ -37,3 +37,13 @@ def ticks_scale(counter: dict, target: Target) -> float:
     if "scale" in counter:
         return counter["scale"]
     return 1e9 / target.systick_hz if counter.get("unit") == "instructions" else 1.0
+
+
+def count_text(value: float | None, unit: str | None) -> str:
+    """A counter figure short: '1.78 M instructions', '4.5 k instructions', '812 cycles'."""
+    if not value:
+        return ""
+    unit = unit or "ticks"
+    if value >= 1e6:
+        return f"{value / 1e6:.2f} M {unit}"
+    return f"{value / 1e3:.1f} k {unit}" if value >= 1e4 else f"{value:,.0f} {unit}"

@@ -15,8 +15,8 @@ from typing import Any
 
 import jinja2
 
+from harness.device.counter import count_text
 from harness.matrix.axes import AXES
-from harness.matrix.outcome import count_text
 from harness.report.html import VERDICT_COLOURS
 from harness.resources import TEMPLATES_DIR
 

@@ -129,13 +129,3 @@ def exit_code(outcomes: list[Outcome]) -> int:
         return int(w.exit_code)
     return int(ExitCode.INTERRUPTED) if w.status in (PENDING, "INTERRUPTED") else int(
         ExitCode.INTERNAL)
-
-
-def count_text(value: float | None, unit: str | None) -> str:
-    """A counter figure short: '1.78 M instructions', '4.5 k instructions', '812 cycles'."""
-    if not value:
-        return ""
-    unit = unit or "ticks"
-    if value >= 1e6:
-        return f"{value / 1e6:.2f} M {unit}"
-    return f"{value / 1e3:.1f} k {unit}" if value >= 1e4 else f"{value:,.0f} {unit}"

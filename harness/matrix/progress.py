@@ -15,7 +15,8 @@ from rich.live import Live
 from rich.markup import escape
 from rich.text import Text
 
-from harness.matrix.outcome import SKIPPED, Outcome, count_text
+from harness.device.counter import count_text
+from harness.matrix.outcome import SKIPPED, Outcome
 from harness.report.console import WIDTH
 
 FAILED = ("DRIFT", "ERROR", "INCOMPLETE", "INTERRUPTED")

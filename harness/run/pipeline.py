@@ -29,7 +29,7 @@ from harness.analysis.verdict import Status, Verdict, decide
 from harness.config import OPTIONS, RunConfig, resolve_runtime
 from harness.device.backends import backend_class
 from harness.device.client import DeviceClient
-from harness.device.counter import counter_section, ticks_scale
+from harness.device.counter import count_text, counter_section, ticks_scale
 from harness.device.link import Link
 from harness.device.place import hold_place
 from harness.device.ports import resolve_port
@@ -360,7 +360,7 @@ def _device(runtime: Runtime, built: BuildResult, vectors: list[np.ndarray],
         clock_note = clock_report(dev.info, cfg.clock)
         result.device.update(info=dev.info, link=dev.link, vectors_done=len(dev.counts),
                              counts=dev.counts, counter=counter, seconds=round(dev.seconds, 3))
-        per = (f"; {counter['median'] / 1e6:.2f} M {counter['unit']}/inference"
+        per = (f"; {count_text(counter['median'], counter['unit'])}/inference"
                if counter["median"] else "")
         step.done("ok", f"{len(dev.counts)} vectors in {dev.seconds:.1f} s{per}")
     if clock_note:

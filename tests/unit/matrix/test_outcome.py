@@ -8,7 +8,6 @@ import pytest
 
 from harness.matrix.outcome import (
     Outcome,
-    count_text,
     exit_code,
     failed,
     from_folder,
@@ -54,10 +53,3 @@ def test_the_exit_code_is_the_worst_cells(statuses: list, code: int) -> None:
 
 def test_a_cell_not_run_is_pending_and_unfinished() -> None:
     assert not pending().finished and exit_code([o("PASS", 0), pending()]) == 130
-
-
-def test_counts_are_short() -> None:
-    assert count_text(1_780_000, "instructions") == "1.78 M instructions"
-    assert count_text(45_000, "cycles") == "45.0 k cycles"
-    assert count_text(812, None) == "812 ticks"
-    assert count_text(None, "cycles") == ""
