@@ -117,8 +117,13 @@ def run_cell(model: Path, target: str, label: str, runtime: str, kernels: str,
         try:
             add_attribution(row, run(replace(cfg, per_layer=True)).to_dict())
         except HarnessError as exc:
-            row.cause = f"not localised: {exc.one_line()}"
+            row.cause = not_localised(exc)
     return row
+
+
+def not_localised(exc: HarnessError) -> str:
+    """The cause column of a drift whose --per-layer run was refused: that refusal, short."""
+    return f"not localised, --per-layer {_refusal(exc)}"
 
 
 def _refusal(exc: HarnessError) -> str:

@@ -3,7 +3,16 @@ documents: what each column shows, and that the tables read back as written."""
 
 from __future__ import annotations
 
-from harness.run.catalogue import Row, add_attribution, model_table, render, row_from_result, tables
+from harness.errors import BadInput
+from harness.run.catalogue import (
+    Row,
+    add_attribution,
+    model_table,
+    not_localised,
+    render,
+    row_from_result,
+    tables,
+)
 
 
 def _result(status: str = "DRIFT") -> dict:
@@ -48,3 +57,12 @@ def test_the_document_reads_back_as_written() -> None:
     assert tables(doc) == {"lstm": model_table(rows[:2]), "tiny": model_table(rows[2:])}
     assert "- **recurrent state reset every invocation**: lstm on cortex-m4" in doc
     assert "1 of 3 runs are bit-exact; 1 drift" in doc
+
+
+def test_a_drift_whose_per_layer_run_does_not_fit_says_so_short() -> None:
+    exc = BadInput("lstm needs ~32 KB of RAM (26 KB TFLM arena + 4 KB firmware + 2 KB stack) "
+                   "but cortex-m0 (microbit) has 16 KB (targets and boards with enough "
+                   "memory: stm32f4, cortex-m3)")
+    assert not_localised(exc) == ("not localised, --per-layer does not fit: needs ~32 KB of RAM "
+                                  "(26 KB TFLM arena + 4 KB firmware + 2 KB stack) but "
+                                  "cortex-m0 (microbit) has 16 KB")
