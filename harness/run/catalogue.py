@@ -250,7 +250,9 @@ def render(rows: list[Row], *, trees: dict, vectors: int, date: str, command: st
         "LSB (ULP for float outputs); **first diverging op** and **cause** from a second run "
         "with `--per-layer` (every intermediate tensor read back; the cause is the arithmetic "
         "variant that, re-run in NumPy on the device's own inputs to that op, reproduces the "
-        "device); **instructions/inference** QEMU `-icount` instructions (not cycles); "
+        "device); **instructions/inference** QEMU `-icount` instructions (not cycles), "
+        "counted in SysTick ticks of 20 to 62.5 instructions, so a second run may differ "
+        "by a tick or two (a wrap of the 24-bit SysTick adds its handler); "
         "**arena** the planned arena (builtin) or TFLM's `arena_used_bytes` on the device; "
         "**flash** text + data of the firmware; **trees** the git tree hashes of the TFLM "
         "and CMSIS-NN sources.",
