@@ -72,7 +72,9 @@ def test_flash_needs_a_port_and_a_tool(tmp_path: Path) -> None:
     assert no_port.returncode == ExitCode.BAD_INPUT and "--port" in no_port.stderr
     if shutil.which("pyocd"):
         pytest.skip("pyocd is installed here; the missing-tool message cannot be shown")
-    missing = harness("--flash", "pyocd", "--port", "socket://127.0.0.1:9")
+    with socket.create_server(("127.0.0.1", 0)) as server:  # the port itself is fine
+        missing = harness("--flash", "pyocd", "--port",
+                          f"socket://127.0.0.1:{server.getsockname()[1]}")
     assert missing.returncode == ExitCode.MISSING_TOOL
     assert missing.stderr.strip().count("\n") == 0 and "pip install pyocd" in missing.stderr
 

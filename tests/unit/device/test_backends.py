@@ -5,6 +5,7 @@ tests/integration/device/test_qemu_backend.py.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -57,11 +58,16 @@ def test_board_preflight(empty_path: Path) -> None:
     with pytest.raises(PortUnavailable, match="does not exist") as info:
         BoardBackend.preflight(STM32F4, options(port="/dev/nonexistent"))
     assert info.value.code == ExitCode.PORT_UNAVAILABLE == 8
-    BoardBackend.preflight(STM32F4, options(port="socket://127.0.0.1:9"))  # a URL: not probed
-    with pytest.raises(BadInput, match="unknown flash tool 'jlink'"):
-        BoardBackend.preflight(STM32F4, options(port="socket://127.0.0.1:9", flash="jlink"))
-    with pytest.raises(MissingTool, match="pyocd is not installed"):
-        BoardBackend.preflight(STM32F4, options(port="socket://127.0.0.1:9", flash="pyocd"))
+    with pytest.raises(PortUnavailable, match="cannot connect to socket://127.0.0.1:9"):
+        BoardBackend.preflight(STM32F4, options(port="socket://127.0.0.1:9"))  # discard: shut
+    with socket.create_server(("127.0.0.1", 0)) as server:  # a serial server that listens
+        url = f"socket://127.0.0.1:{server.getsockname()[1]}"
+        BoardBackend.preflight(STM32F4, options(port=url))
+        with pytest.raises(BadInput, match="unknown flash tool 'jlink'"):
+            BoardBackend.preflight(STM32F4, options(port=url, flash="jlink"))
+        with pytest.raises(MissingTool, match="pyocd is not installed"):
+            BoardBackend.preflight(STM32F4, options(port=url, flash="pyocd"))
+    BoardBackend.preflight(STM32F4, options(port="loop://"))  # other URLs: the link reports
 
 
 def test_backends_from_the_options(tmp_path: Path) -> None:
