@@ -5,12 +5,18 @@ the TFLM tree)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# Many tests start the harness in a new Python process (the CLI, reference workers, cells).
+# With PYTHONDONTWRITEBYTECODE set (some CI images and sandboxes set it), each of them would
+# compile the package's ~160 modules again (~0.2 s apiece); let the first one cache them.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 from support.paths import ROOT  # also takes TFLM_DIR out of the environment, before any test
 from support.testdev import PROTO_DIR

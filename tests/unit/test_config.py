@@ -339,15 +339,20 @@ def test_runconfig_refuses_bad_values_when_made() -> None:
 def test_bad_options_through_the_command_lines(front: str, tmp_path: Path) -> None:
     cmd = ([sys.executable, "-m", "harness", "run"] if front == "harness"
            else [str(INVOKE), "run"])
-    for args, says in ((["--vectors", "abc"], "--vectors must be a whole number, not 'abc'"),
-                       (["--seed", "1.5"], "--seed must be a whole number, not '1.5'"),
-                       (["--baud", "0"], "--baud must be at least 1, not 0"),
-                       (["--timeout", "nan"], "--timeout must be more than 0, not nan"),
-                       (["--runtime", "tvm"], "unknown runtime 'tvm'"),
-                       (["--tolerance", "litert"], "bad --tolerance entry 'litert'")):
-        proc = subprocess.run([*cmd, *args, "--runs-dir", str(tmp_path / "runs")], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
-        assert says in _one_line(proc, ExitCode.BAD_INPUT)
+    cases = ((["--vectors", "abc"], "--vectors must be a whole number, not 'abc'"),
+             (["--seed", "1.5"], "--seed must be a whole number, not '1.5'"),
+             (["--baud", "0"], "--baud must be at least 1, not 0"),
+             (["--timeout", "nan"], "--timeout must be more than 0, not nan"),
+             (["--runtime", "tvm"], "unknown runtime 'tvm'"),
+             (["--tolerance", "litert"], "bad --tolerance entry 'litert'"))
+    # All at once: each is its own process, and the second core is otherwise idle here.
+    procs = [subprocess.Popen([*cmd, *args, "--runs-dir", str(tmp_path / "runs")], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for args, _ in cases]
+    for proc, (_, says) in zip(procs, cases, strict=True):
+        out, err = proc.communicate(timeout=120)
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        assert says in _one_line(done, ExitCode.BAD_INPUT)
     assert not (tmp_path / "runs").exists()  # refused before any work
 
 

@@ -76,7 +76,7 @@ def test_a_maker_killed_half_way_leaves_nothing_the_next_does_not_remove(
 
 def test_sweep_keeps_what_a_live_process_is_making(tmp_path: Path) -> None:
     dest, makers = tmp_path / "cache" / "entry", tmp_path / "makers"
-    busy = _publisher(dest, makers, 3)
+    busy = _publisher(dest, makers, 1.5)  # still making while the sweep runs (< 0.1 s)
     try:
         _wait_for_maker(makers, busy)
         stale = tmp_path / "cache" / "other.tmp99999"
