@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from support.paths import ROOT  # also takes TFLM_DIR out of the environment, before any test
+from support.testdev import PROTO_DIR
+
 # Many tests start the harness in a new Python process (the CLI, reference workers, cells).
 # With PYTHONDONTWRITEBYTECODE set (some CI images and sandboxes set it), each of them would
 # compile the package's ~160 modules again (~0.2 s apiece); let the first one cache them.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-
-from support.paths import ROOT  # also takes TFLM_DIR out of the environment, before any test
-from support.testdev import PROTO_DIR
+# Tests interrupt the harness with SIGINT, as Ctrl-C does. A shell that starts the suite in
+# the background (`cmd &` without job control) hands it SIGINT ignored, and an ignored
+# signal stays ignored in every child: give the children the default disposition back.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 DIST = "tflite_mcu_crosscheck"
 TIERS = ("unit", "integration")

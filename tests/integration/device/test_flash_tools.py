@@ -41,6 +41,11 @@ EXPECTED = {
                           "st-flash": "0x08000000"},
     "nucleo-h743zi": {"pyocd": ["--target", "stm32h743zitx"],
                       "openocd": ["-f", "board/st_nucleo_h743zi.cfg"], "st-flash": "0x08000000"},
+    # STM32F746G-DISCO: its MCU is the STM32F746NGH6 (pack part STM32F746NGHx); OpenOCD's
+    # board/stm32f7discovery.cfg is that board's.
+    "stm32f746g-disco": {"pyocd": ["--target", "stm32f746nghx"],
+                         "openocd": ["-f", "board/stm32f7discovery.cfg"],
+                         "st-flash": "0x08000000"},
     "nrf52840-dk": {"pyocd": ["--target", "nrf52840"],
                     "openocd": ["-f", "board/nordic_nrf52_dk.cfg"], "nrfjprog": "NRF52"},
 }
