@@ -86,13 +86,13 @@ def test_a_baud_rate_the_board_cannot_make(tmp_path: Path) -> None:
     _nothing_done(tmp_path / "runs")
 
 
-def test_a_model_too_big_for_the_board(tmp_path: Path) -> None:
+def test_a_model_too_big_for_the_board(tmp_path: Path, pty: str) -> None:
     """A 64 KB input and a 64 KB activation: ~137 KB of RAM with the stack; the NUCLEO-F401RE
-    has 96 KB, the boards with more are named."""
+    has 96 KB, the boards with more are named. (On a port: no emulator is needed.)"""
     model = tmp_path / "big.tflite"
     model.write_bytes(synth.chain((1, 64, 64, 16), [("conv2d", {"out_channels": 16,
                                                                 "kernel": 1})], seed=3))
-    proc = harness("--model", str(model), "--board", "nucleo-f401re",
+    proc = harness("--model", str(model), "--board", "nucleo-f401re", "--port", pty,
                    "--runs-dir", str(tmp_path / "runs"))
     line = one_line_error(proc, ExitCode.BAD_INPUT)
     assert line.startswith("error: big needs ~140 KB of RAM (128 KB arena + ")
