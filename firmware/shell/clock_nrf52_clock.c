@@ -14,17 +14,13 @@
 #define CLOCK_TASKS_HFCLKSTART 0x40000000u
 #define CLOCK_EVENTS_HFCLKSTARTED 0x40000100u
 
-static const char *state = "reset";
-
-void hx_clock_init(void) {
-  if (!HX_CLOCK_SETUP_MAX) return;
+/* The core clock is fixed; the maximum is the crystal (HFXO) in place of the RC
+ * oscillator, which the UART's baud rate generator then runs from. */
+int hx_clock_to_max(void) {
   hx_mmio_write(CLOCK_EVENTS_HFCLKSTARTED, 0u);
   hx_mmio_write(CLOCK_TASKS_HFCLKSTART, 1u);
-  state = hx_mmio_wait(CLOCK_EVENTS_HFCLKSTARTED, 1u, 1u) ? "max" : "fallback";
+  return hx_mmio_wait(CLOCK_EVENTS_HFCLKSTARTED, 1u, 1u);
 }
 
-uint32_t hx_clock_core_hz(void) { return HX_CLOCK_HZ; }
-
-uint32_t hx_clock_uart_hz(void) { return HX_UART_CLOCK_HZ; }
-
-const char *hx_clock_state(void) { return state; }
+/* A crystal that never started leaves the RC oscillator running: nothing to undo. */
+void hx_clock_to_reset(void) {}

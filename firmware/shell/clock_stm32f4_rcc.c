@@ -46,10 +46,6 @@
 #define ACR_ICEN (1u << 9)
 #define ACR_DCEN (1u << 10)
 
-static const char *state = "reset";
-static uint32_t core_hz = HX_CLOCK_HZ;
-static uint32_t uart_hz = HX_UART_CLOCK_HZ;
-
 /* A divider 1, 2, 4, ... as its prescaler code: APB (PPREx) 1 -> 0, 2 -> 4, 4 -> 5, ...;
  * AHB (HPRE) 1 -> 0, 2 -> 8, 4 -> 9, 8 -> 10, 16 -> 11, 64 -> 12 (there is no /32). */
 static uint32_t log2u(uint32_t v) {
@@ -92,7 +88,7 @@ static int overdrive(void) {
   return hx_mmio_wait(PWR_CSR, PWR_CSR_ODSWRDY, PWR_CSR_ODSWRDY);
 }
 
-static int to_max(void) {
+int hx_clock_to_max(void) {
   hx_mmio_set(RCC_APB1ENR, APB1ENR_PWREN);
   (void)hx_mmio_read(RCC_APB1ENR); /* the clock is on two cycles after the write */
   hx_mmio_field(PWR_CR, PWR_CR_VOS_MASK, HX_CLOCK_VOS << 14);
@@ -110,28 +106,8 @@ static int to_max(void) {
 
 /* Back on the HSI with every prescaler at 1 and the PLL off; the raised flash wait
  * states stay (more than needed is always allowed). */
-static void to_reset(void) {
+void hx_clock_to_reset(void) {
   hx_mmio_write(RCC_CFGR, 0u);
   (void)hx_mmio_wait(RCC_CFGR, CFGR_SWS_MASK, 0u);
   hx_mmio_clear(RCC_CR, CR_PLLON);
 }
-
-void hx_clock_init(void) {
-  if (!HX_CLOCK_SETUP_MAX) return;
-  if (to_max()) {
-    state = "max";
-    core_hz = HX_CLOCK_MAX_HZ;
-    uart_hz = HX_UART_CLOCK_MAX_HZ;
-  } else {
-    to_reset();
-    state = "fallback";
-    core_hz = HX_CLOCK_HZ;
-    uart_hz = HX_UART_CLOCK_HZ;
-  }
-}
-
-uint32_t hx_clock_core_hz(void) { return core_hz; }
-
-uint32_t hx_clock_uart_hz(void) { return uart_hz; }
-
-const char *hx_clock_state(void) { return state; }

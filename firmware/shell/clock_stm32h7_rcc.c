@@ -50,10 +50,6 @@
 #define D3CR_VOSRDY (1u << 13)
 #define ACR_LATENCY_MASK 0xFu
 
-static const char *state = "reset";
-static uint32_t core_hz = HX_CLOCK_HZ;
-static uint32_t uart_hz = HX_UART_CLOCK_HZ;
-
 static uint32_t log2u(uint32_t v) {
   uint32_t n = 0;
   while (v > 1u) {
@@ -96,7 +92,7 @@ static int pll1_on(void) {
   return hx_mmio_wait(RCC_CR, CR_PLL1RDY, CR_PLL1RDY);
 }
 
-static int to_max(void) {
+int hx_clock_to_max(void) {
   if (!supply_and_scale() || !pll1_on()) return 0;
   hx_mmio_field(FLASH_ACR, ACR_LATENCY_MASK, HX_CLOCK_FLASH_LATENCY);
   if (!hx_mmio_wait(FLASH_ACR, ACR_LATENCY_MASK, HX_CLOCK_FLASH_LATENCY)) return 0;
@@ -108,7 +104,8 @@ static int to_max(void) {
   return hx_mmio_wait(RCC_CFGR, CFGR_SWS_MASK, CFGR_SWS_PLL1);
 }
 
-static void to_reset(void) {
+/* Back on the HSI with every domain prescaler at 1 and PLL1 off. */
+void hx_clock_to_reset(void) {
   hx_mmio_field(RCC_CFGR, CFGR_SW_MASK, 0u);
   (void)hx_mmio_wait(RCC_CFGR, CFGR_SWS_MASK, 0u);
   hx_mmio_write(RCC_D1CFGR, 0u);
@@ -116,23 +113,3 @@ static void to_reset(void) {
   hx_mmio_write(RCC_D3CFGR, 0u);
   hx_mmio_clear(RCC_CR, CR_PLL1ON);
 }
-
-void hx_clock_init(void) {
-  if (!HX_CLOCK_SETUP_MAX) return;
-  if (to_max()) {
-    state = "max";
-    core_hz = HX_CLOCK_MAX_HZ;
-    uart_hz = HX_UART_CLOCK_MAX_HZ;
-  } else {
-    to_reset();
-    state = "fallback";
-    core_hz = HX_CLOCK_HZ;
-    uart_hz = HX_UART_CLOCK_HZ;
-  }
-}
-
-uint32_t hx_clock_core_hz(void) { return core_hz; }
-
-uint32_t hx_clock_uart_hz(void) { return uart_hz; }
-
-const char *hx_clock_state(void) { return state; }

@@ -21,4 +21,11 @@ uint32_t hx_clock_uart_hz(void);
  * for, a ready flag never came, the reset clock runs) or "fixed" (nothing to set up). */
 const char *hx_clock_state(void);
 
+/* What a clock driver (clock_<driver>.c) gives clock_switch.c, which does the rest:
+ * bring the clock to the board's maximum, every wait bounded; nonzero when it runs
+ * there, 0 when a step never completed. */
+int hx_clock_to_max(void);
+/* Undo a hx_clock_to_max() that failed half way: the reset clock again. */
+void hx_clock_to_reset(void);
+
 #endif /* HX_CLOCK_H */

@@ -66,13 +66,21 @@ class FirmwareProject:
             path.write_bytes(data)
 
 
+def clock_sources(target: Target) -> list[str]:
+    """The clock's C files under firmware/: the target's driver with the --clock max
+    logic every driver shares, or the fixed clock."""
+    if target.clock is None:
+        return ["shell/clock_fixed.c"]
+    return [f"shell/clock_{target.clock.driver}.c", "shell/clock_switch.c"]
+
+
 def static_sources(target: Target, kernels: bool = True) -> dict[str, bytes]:
     """The hand-written firmware files a project copies: the shell, the UART
     driver, the protocol and (for the builtin runtime) the kernels."""
-    clock = f"shell/clock_{target.clock.driver}.c" if target.clock else "shell/clock_fixed.c"
     uart_headers = [f"uart/{p.name}" for p in sorted((FIRMWARE_DIR / "uart").glob("*.h"))]
     picks = ["shell/startup.c", "shell/app.c", "shell/hx_model.h", "shell/semihost.c",
-             "shell/counter_systick.c", "shell/hx_mmio.h", "shell/hx_clock.h", clock,
+             "shell/counter_systick.c", "shell/hx_mmio.h", "shell/hx_clock.h",
+             *clock_sources(target),
              f"uart/{target.uart.driver}.c", "uart/hx_uart_ring.c", *uart_headers,
              "proto/hx_proto.c", "proto/hx_proto.h"]
     if kernels:

@@ -17,7 +17,12 @@ import subprocess
 from pathlib import Path
 
 from harness.resources import FIRMWARE_DIR
-from harness.runtimes.project import FirmwareProject, finish_project, static_sources
+from harness.runtimes.project import (
+    FirmwareProject,
+    clock_sources,
+    finish_project,
+    static_sources,
+)
 from harness.targets.target import Target
 
 SUPPORT = Path(__file__).resolve().parent
@@ -30,8 +35,8 @@ def _compile(target: Target, baud: int, clock: str, out: Path) -> Path:
     finish_project(proj, baud=baud, semihosting=False, clock=clock)
     src = out / "src"
     proj.write(src)
-    clock_c = (f"clock_{target.clock.driver}.c" if target.clock else "clock_fixed.c")
-    sources = [src / "src/shell" / clock_c, src / "src/shell/counter_systick.c",
+    sources = [*(src / "src" / c for c in clock_sources(target)),
+               src / "src/shell/counter_systick.c",
                src / "src/uart" / f"{target.uart.driver}.c", src / "src/uart/hx_uart_ring.c",
                SUPPORT / "hx_regfile.c"]
     lib = out / "libregfile.so"
