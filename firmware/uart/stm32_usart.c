@@ -69,17 +69,7 @@ void hx_uart_irq_handler(void) {
 void hx_uart_rx_resume(void) { hx_mmio_set(USART_CR1, CR1_RXNEIE); }
 
 void hx_uart_init(void) {
-  hx_uart_pins_init();
-  hx_mmio_set(HX_UART_CLOCK_ENABLE_REG, HX_UART_CLOCK_ENABLE_MASK);
-  (void)hx_mmio_read(HX_UART_CLOCK_ENABLE_REG);
-  uint32_t over8;
-  uint32_t brr = hx_usart_brr(hx_clock_uart_hz(), HX_BAUD, &over8);
-  uint32_t cr1 = over8 ? CR1_OVER8 : 0u;
-  hx_mmio_write(USART_CR1, cr1); /* OVER8 may only change while UE is 0 */
-  hx_mmio_write(USART_BRR, brr);
-  hx_uart_ring_reset();
-  hx_mmio_write(USART_CR1, cr1 | CR1_UE | CR1_TE | CR1_RE | CR1_RXNEIE);
-  hx_uart_enable_irqs();
+  hx_usart_start(USART_CR1, USART_BRR, CR1_OVER8, CR1_UE | CR1_TE | CR1_RE | CR1_RXNEIE);
 }
 
 void hx_port_write(const uint8_t *data, uint32_t len) {
